@@ -1,0 +1,99 @@
+"""A many-of choice field that works the same on SQLite and PostgreSQL.
+
+The value is a list of choice codes in Python and in forms; in the database it is
+one text column holding the codes in choice order between commas (",usage,open_source,"),
+so "has this code" is `field__contains=",code,"` on every backend. Why not an
+ArrayField or a JSONField: docs/decisions/0002-multi-choice-fields.md.
+"""
+
+from django import forms
+from django.core import exceptions
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+SEPARATOR = ","
+
+
+class MultiChoiceField(models.CharField):
+    description = _("Several choices, stored as comma-delimited codes")
+
+    def __init__(self, *args, choices=None, **kwargs):
+        if choices is None:
+            raise TypeError("MultiChoiceField needs choices")
+        self.multi_choices = list(choices.choices if hasattr(choices, "choices") else choices)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", list)
+        kwargs.setdefault("max_length", sum(len(code) + 1 for code, _label in self.multi_choices) + 1)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def codes(self):
+        return [code for code, _label in self.multi_choices]
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["choices"] = self.multi_choices
+        return name, path, args, kwargs
+
+    # --- Python <-> database ------------------------------------------------
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [code for code in value.split(SEPARATOR) if code]
+        return list(value)
+
+    def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
+
+    def get_prep_value(self, value):
+        codes = self.to_python(value)
+        if not codes:
+            return ""
+        order = {code: index for index, code in enumerate(self.codes)}
+        ordered = sorted(set(codes), key=lambda code: order.get(code, len(order)))
+        return SEPARATOR + SEPARATOR.join(ordered) + SEPARATOR
+
+    def value_to_string(self, obj):
+        return ";".join(self.value_from_object(obj))
+
+    # --- Validation and forms -----------------------------------------------
+
+    def validate(self, value, model_instance):
+        codes = self.to_python(value)
+        unknown = [code for code in codes if code not in self.codes]
+        if unknown:
+            raise exceptions.ValidationError(
+                _("Unknown value: %(value)s."), code="invalid_choice", params={"value": ", ".join(unknown)}
+            )
+        if not codes and not self.blank:
+            raise exceptions.ValidationError(self.error_messages["blank"], code="blank")
+
+    def run_validators(self, value):
+        # CharField's MaxLengthValidator would measure the list, not the stored text.
+        return None
+
+    def formfield(self, **kwargs):
+        defaults = {
+            "form_class": forms.TypedMultipleChoiceField,
+            "choices": self.multi_choices,
+            "widget": forms.CheckboxSelectMultiple,
+            "required": not self.blank,
+            "label": self.verbose_name,
+            "help_text": self.help_text,
+        }
+        defaults.update(kwargs)
+        form_class = defaults.pop("form_class")
+        defaults.pop("choices_form_class", None)
+        defaults.pop("max_length", None)
+        defaults.pop("empty_value", None)
+        return form_class(**defaults)
+
+
+def has_any(field_name, codes):
+    """A Q matching rows whose multi-choice `field_name` holds any of `codes`."""
+    query = models.Q()
+    for code in codes:
+        query |= models.Q(**{f"{field_name}__contains": f"{SEPARATOR}{code}{SEPARATOR}"})
+    return query

@@ -1,0 +1,213 @@
+"""The listing: every field of the open-data schema, defined once.
+
+`Listing` is an abstract model. `registry.Project` (the published record) and
+`review.Submission` (a founder's proposed version) both inherit it, so forms, the
+admin, imports and exports all read the same definitions. The names are the
+contract of PRODUCT.md ("Listing fields"): model fields, form fields, CSV columns
+and JSON keys.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from registry.fields import MultiChoiceField
+from registry.validators import validate_founded_year, validate_http_url, validate_logo
+
+
+class Stage(models.TextChoices):
+    IDEA = "idea", _("Idea")
+    PROTOTYPE = "prototype", _("Prototype")
+    LAUNCHED = "launched", _("Launched")
+    GROWTH = "growth", _("Growth")
+    MATURE = "mature", _("Mature")
+
+
+class FundingStage(models.TextChoices):
+    BOOTSTRAPPED = "bootstrapped", _("Bootstrapped")
+    ANGEL = "angel", _("Angel")
+    SEED = "seed", _("Seed")
+    PRE_A = "pre_a", _("Pre-A")
+    SERIES_A = "series_a", _("Series A")
+    SERIES_B = "series_b", _("Series B")
+    SERIES_C_PLUS = "series_c_plus", _("Series C and later")
+    PUBLIC = "public", _("Public company")
+    UNDISCLOSED = "undisclosed", _("Undisclosed")
+
+
+class TeamSize(models.TextChoices):
+    S_1_10 = "1_10", _("1–10")
+    S_11_50 = "11_50", _("11–50")
+    S_51_200 = "51_200", _("51–200")
+    S_201_1000 = "201_1000", _("201–1,000")
+    S_1000_PLUS = "1000_plus", _("More than 1,000")
+
+
+class BusinessModel(models.TextChoices):
+    SUBSCRIPTION = "subscription", _("Subscription")
+    USAGE = "usage", _("Usage-based")
+    LICENSE = "license", _("Licence")
+    CUSTOM_DELIVERY = "custom_delivery", _("Custom delivery")
+    ADVERTISING = "advertising", _("Advertising")
+    TRANSACTION = "transaction", _("Transaction fees")
+    OPEN_SOURCE = "open_source", _("Open source")
+    UNDECIDED = "undecided", _("Not decided yet")
+
+
+class TargetMarket(models.TextChoices):
+    CHINA = "china", _("China")
+    OVERSEAS = "overseas", _("Overseas")
+    GLOBAL = "global", _("Global")
+
+
+class CustomerType(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprises")
+    SMB = "smb", _("Small and medium businesses")
+    CONSUMER = "consumer", _("Consumers")
+    DEVELOPER = "developer", _("Developers")
+    GOVERNMENT = "government", _("Government")
+
+
+class FoundationModel(models.TextChoices):
+    OPEN_SOURCE = "open_source", _("Open-source models")
+    PROPRIETARY_API = "proprietary_api", _("Proprietary model APIs")
+    SELF_DEVELOPED = "self_developed", _("Self-developed models")
+
+
+class Modality(models.TextChoices):
+    TEXT = "text", _("Text")
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+    AUDIO = "audio", _("Audio")
+    THREE_D = "3d", _("3D")
+    CODE = "code", _("Code")
+
+
+class Seeking(models.TextChoices):
+    INVESTMENT = "investment", _("Investment")
+    ACQUISITION = "acquisition", _("Acquisition")
+    PARTNERS = "partners", _("Partners")
+    CUSTOMERS = "customers", _("Customers")
+    COMPUTE = "compute", _("Compute")
+    TALENT = "talent", _("Talent")
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PIVOTED = "pivoted", _("Pivoted")
+    CLOSED = "closed", _("Closed")
+
+
+MAX_SECONDARY_TRACKS = 2
+
+
+def logo_upload_to(instance, filename):
+    """A random name: the uploader's file name never reaches the disk."""
+    suffix = PurePath(filename).suffix.lower() or ".png"
+    return f"logos/{uuid.uuid4().hex}{suffix}"
+
+
+class Listing(models.Model):
+    name = models.CharField(
+        _("name"), max_length=80, help_text=_("In Chinese or English, e.g. 深言科技 or DeepLang.")
+    )
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    slug = models.SlugField(
+        _("slug"), max_length=100, blank=True, help_text=_("Derived from the name; stable once published.")
+    )
+    tagline = models.CharField(
+        _("tagline"), max_length=140, help_text=_("One sentence: what it does, for whom.")
+    )
+    description = models.TextField(
+        _("description"),
+        validators=[MaxLengthValidator(5000)],
+        help_text=_("Plain text; separate paragraphs with an empty line. At most 5,000 characters."),
+    )
+    track = models.ForeignKey(
+        "registry.Track",
+        verbose_name=_("track"),
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+    )
+    secondary_tracks = models.ManyToManyField(
+        "registry.Track",
+        verbose_name=_("secondary tracks"),
+        blank=True,
+        related_name="%(class)ss_secondary",
+        help_text=_("At most two, not the primary track."),
+    )
+    organization = models.CharField(_("organisation"), max_length=120, blank=True)
+    website = models.URLField(_("website"), max_length=300, blank=True, validators=[validate_http_url])
+    logo = models.ImageField(
+        _("logo"),
+        upload_to=logo_upload_to,
+        blank=True,
+        validators=[validate_logo],
+        help_text=_("PNG, JPEG or WebP, at most 2 MB, at least 64×64 pixels."),
+    )
+    founded_year = models.PositiveSmallIntegerField(
+        _("founded"), null=True, blank=True, validators=[validate_founded_year]
+    )
+    hq_city = models.CharField(_("city"), max_length=80, blank=True)
+    hq_country = CountryField(_("country"), default="CN")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, blank=True)
+    funding_stage = models.CharField(
+        _("funding stage"), max_length=16, choices=FundingStage.choices, blank=True
+    )
+    team_size = models.CharField(_("team size"), max_length=16, choices=TeamSize.choices, blank=True)
+    business_models = MultiChoiceField(_("business models"), choices=BusinessModel.choices)
+    target_market = models.CharField(
+        _("target market"), max_length=16, choices=TargetMarket.choices, blank=True
+    )
+    customer_types = MultiChoiceField(_("customer types"), choices=CustomerType.choices)
+    foundation_models = MultiChoiceField(_("foundation models"), choices=FoundationModel.choices)
+    models_used = models.CharField(
+        _("models used"), max_length=200, blank=True, help_text=_('e.g. "Qwen2.5, DeepSeek-V3"')
+    )
+    modalities = MultiChoiceField(_("modalities"), choices=Modality.choices)
+    seeking = MultiChoiceField(_("looking for"), choices=Seeking.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    show_contact_email = models.BooleanField(_("show the contact email publicly"), default=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self):
+        """The name, with the English name beside it when there is one."""
+        if self.name_en and self.name_en != self.name:
+            return f"{self.name} ({self.name_en})"
+        return self.name
+
+    @property
+    def paragraphs(self):
+        """The description as plain-text paragraphs (no HTML is ever rendered)."""
+        return [p.strip() for p in self.description.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+    @property
+    def public_contact_email(self):
+        return self.contact_email if self.show_contact_email else ""
+
+
+def secondary_track_errors(primary, secondary):
+    """Messages for the secondary-track rule; forms and imports call it."""
+    errors = []
+    if len(secondary) > MAX_SECONDARY_TRACKS:
+        errors.append(_("Choose at most two secondary tracks."))
+    if primary is not None and any(track.pk == primary.pk for track in secondary):
+        errors.append(_("A secondary track cannot be the primary track."))
+    return errors
+
+
+def listing_field_names():
+    """The schema's field names, in order: CSV columns and JSON keys."""
+    fields = sorted(Listing._meta.local_fields + Listing._meta.local_many_to_many, key=lambda f: f.creation_counter)
+    return [field.name for field in fields]

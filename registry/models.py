@@ -1,0 +1,134 @@
+"""The published record: tracks and projects.
+
+`Project.objects.published()` is the only door to public data: every public view,
+feed, export and API goes through it, so drafts and scheduled entries never leak.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from registry.listing import Listing, secondary_track_errors
+from registry.slugs import unique_slug
+
+
+def _in_chinese():
+    return (get_language() or "").startswith("zh")
+
+
+class Track(models.Model):
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    description_zh = models.CharField(_("description (Chinese)"), max_length=200, blank=True)
+    description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    color = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#4f46e5",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour like #4f46e5."))],
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("track")
+        verbose_name_plural = _("tracks")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self.name_zh if _in_chinese() else self.name_en
+
+    @property
+    def description(self):
+        return (self.description_zh if _in_chinese() else self.description_en) or self.description_en
+
+
+class ProjectQuerySet(models.QuerySet):
+    def published(self):
+        """What the public may see: published, and its publication time has come."""
+        return self.filter(published=True, published_at__lte=timezone.now())
+
+    def newest_first(self):
+        return self.order_by("-published_at", "-pk")
+
+
+class Project(Listing):
+    class ListedBy(models.TextChoices):
+        FOUNDER = "founder", _("the founder")
+        EDITORS = "editors", _("the editors")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="projects",
+    )
+    listed_by = models.CharField(
+        _("listed by"), max_length=16, choices=ListedBy.choices, default=ListedBy.FOUNDER
+    )
+    published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(
+        _("publication time"),
+        null=True,
+        blank=True,
+        help_text=_("A time in the future keeps the project off the public site until then."),
+    )
+    first_published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
+    featured = models.BooleanField(_("featured"), default=False)
+    verified = models.BooleanField(_("reviewed by the association"), default=False)
+    verified_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="registry_project_slug_unique"),
+            models.CheckConstraint(condition=~models.Q(slug=""), name="registry_project_slug_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["published", "published_at"], name="registry_project_pub_idx"),
+            models.Index(fields=["track", "published", "published_at"], name="registry_project_track_idx"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(
+                self.name,
+                self.name_en,
+                taken=lambda slug: Project.objects.filter(slug=slug).exclude(pk=self.pk).exists(),
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("registry:project-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self):
+        return bool(self.published and self.published_at and self.published_at <= timezone.now())
+
+    def clean(self):
+        super().clean()
+        if self.published and not self.published_at:
+            self.published_at = timezone.now()
+
+    def validate_secondary_tracks(self, secondary):
+        """Raise ValidationError when `secondary` breaks the schema's rule."""
+        errors = secondary_track_errors(getattr(self, "track", None), list(secondary))
+        if errors:
+            raise ValidationError({"secondary_tracks": errors})

@@ -1,0 +1,41 @@
+"""Public pages. Each reads only `Project.objects.published()`."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from registry.models import Project, Track
+
+
+def public_projects():
+    return Project.objects.published().select_related("track")
+
+
+@require_safe
+def home(request):
+    projects = public_projects()
+    context = {
+        "project_count": projects.count(),
+        "track_count": Track.objects.count(),
+        "newest": projects.newest_first()[:8],
+        "featured": projects.filter(featured=True).newest_first()[:4],
+    }
+    return render(request, "registry/home.html", context)
+
+
+@require_safe
+def project_list(request):
+    paginator = Paginator(public_projects().newest_first(), settings.PROJECTS_PER_PAGE)
+    # get_page: a malformed number is page 1, one past the end is the last page.
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "registry/project_list.html", {"page": page, "paginator": paginator})
+
+
+@require_safe
+def project_detail(request, slug):
+    project = get_object_or_404(public_projects(), slug=slug)
+    secondary = project.secondary_tracks.all()
+    return render(
+        request, "registry/project_detail.html", {"project": project, "secondary_tracks": secondary}
+    )
