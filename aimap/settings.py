@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registry.context_processors.tracks",
             ],
         },
     },
@@ -183,19 +184,30 @@ STORAGES = {
 
 # --- Email ------------------------------------------------------------------
 
+# Django 6.1's MAILERS (EMAIL_BACKEND and EMAIL_HOST are deprecated).
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
-    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    _use_tls, _use_ssl = env_bool("EMAIL_USE_TLS", True), env_bool("EMAIL_USE_SSL", False)
+    if _use_tls and _use_ssl:
         raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": EMAIL_HOST,
+                "port": env_int("EMAIL_PORT", 587, minimum=1, maximum=65535),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": _use_tls,
+                "use_ssl": _use_ssl,
+                "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
+            },
+        }
+    }
 else:
-    # No mail server configured: print mail to the console (development).
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # No mail server configured: mail is printed to the console (development).
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+del EMAIL_HOST
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Innovation Map <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

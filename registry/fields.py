@@ -30,6 +30,16 @@ class MultiChoiceField(models.CharField):
     def codes(self):
         return [code for code, _label in self.multi_choices]
 
+    def contribute_to_class(self, cls, name, *args, **kwargs):
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        if not cls._meta.abstract:
+            setattr(cls, f"get_{name}_labels", lambda obj: self.labels(getattr(obj, name)))
+
+    def labels(self, codes):
+        """The human labels of `codes`, in choice order."""
+        chosen = set(self.to_python(codes))
+        return [label for code, label in self.multi_choices if code in chosen]
+
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["choices"] = self.multi_choices

@@ -5,7 +5,6 @@ feed, export and API goes through it, so drafts and scheduled entries never leak
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from registry.listing import Listing, secondary_track_errors
+from registry.listing import Listing
 from registry.slugs import unique_slug
 
 
@@ -107,13 +106,17 @@ class Project(Listing):
         ]
 
     def save(self, *args, **kwargs):
+        self.assign_slug()
+        super().save(*args, **kwargs)
+
+    def assign_slug(self):
+        """Derive a unique slug from the name once; never change an existing one."""
         if not self.slug:
             self.slug = unique_slug(
                 self.name,
                 self.name_en,
                 taken=lambda slug: Project.objects.filter(slug=slug).exclude(pk=self.pk).exists(),
             )
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("registry:project-detail", kwargs={"slug": self.slug})
@@ -124,11 +127,9 @@ class Project(Listing):
 
     def clean(self):
         super().clean()
+        if self.name:
+            self.assign_slug()
         if self.published and not self.published_at:
             self.published_at = timezone.now()
-
-    def validate_secondary_tracks(self, secondary):
-        """Raise ValidationError when `secondary` breaks the schema's rule."""
-        errors = secondary_track_errors(getattr(self, "track", None), list(secondary))
-        if errors:
-            raise ValidationError({"secondary_tracks": errors})
+        if self.published and not self.first_published_at:
+            self.first_published_at = self.published_at

@@ -29,13 +29,16 @@ def project_list(request):
     paginator = Paginator(public_projects().newest_first(), settings.PROJECTS_PER_PAGE)
     # get_page: a malformed number is page 1, one past the end is the last page.
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "registry/project_list.html", {"page": page, "paginator": paginator})
+    context = {"page": page, "paginator": paginator, "page_range": paginator.get_elided_page_range(page.number)}
+    return render(request, "registry/project_list.html", context)
 
 
 @require_safe
 def project_detail(request, slug):
     project = get_object_or_404(public_projects(), slug=slug)
-    secondary = project.secondary_tracks.all()
-    return render(
-        request, "registry/project_detail.html", {"project": project, "secondary_tracks": secondary}
-    )
+    context = {
+        "project": project,
+        "secondary_tracks": project.secondary_tracks.all(),
+        "similar": public_projects().filter(track=project.track_id).exclude(pk=project.pk).newest_first()[:4],
+    }
+    return render(request, "registry/project_detail.html", context)

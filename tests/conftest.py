@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tests.base import make_user
 
@@ -16,3 +17,10 @@ def other_founder(db):
 @pytest.fixture
 def editor(db):
     return make_user("editor", is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages read in English unless a test picks a language (requests choose their own)."""
+    with translation.override("en"):
+        yield

@@ -1,0 +1,70 @@
+# aimap: `make run` serves the site with demo data, `make test` runs the whole suite.
+
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+
+# A Python >= 3.12: PATH first, then pyenv's versions, then Debian's /usr/bin/python3.
+PYTHON_CANDIDATES := python3.13 python3.12 python3 \
+	$(sort $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3)) \
+	$(sort $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3)) \
+	/usr/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3
+PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
+	then command -v $$p; break; fi; done)
+
+.PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages clean
+
+help:
+	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test    the whole test suite (DATABASE_URL picks the database)"
+	@echo "make lint    ruff, and a check that no migration is missing"
+
+$(STAMP): requirements.txt
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "aimap needs Python 3.12 or newer, and none was found on PATH, under ~/.pyenv/versions or as /usr/bin/python3."; \
+		echo "Install one (Debian/Ubuntu: apt-get install python3 python3-venv; or pyenv install 3.12) and run make again,"; \
+		echo "or name it: make run PYTHON=/path/to/python3.12"; \
+		exit 1; \
+	fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+# DEBUG is on for the development server unless the environment says otherwise.
+run: export DEBUG ?= 1
+run: seed
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: venv check-migrations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv check-migrations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-migrations: venv
+	@DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run >/dev/null \
+		|| (echo "A model change has no migration: run 'DEBUG=1 .venv/bin/python manage.py makemigrations'"; exit 1)
+
+messages: venv
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
