@@ -24,8 +24,26 @@ class TrackAdmin(admin.ModelAdmin):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
-    list_display = ["name", "name_en", "track", "status", "published", "published_at", "featured", "listed_by"]
-    list_filter = ["published", "featured", "verified", "status", "listed_by", "track", "stage", "funding_stage"]
+    list_display = [
+        "name",
+        "name_en",
+        "track",
+        "status",
+        "published",
+        "published_at",
+        "featured",
+        "listed_by",
+    ]
+    list_filter = [
+        "published",
+        "featured",
+        "verified",
+        "status",
+        "listed_by",
+        "track",
+        "stage",
+        "funding_stage",
+    ]
     list_select_related = ["track"]
     search_fields = ["name", "name_en", "organization", "tagline", "slug"]
     ordering = ["-published_at", "-pk"]

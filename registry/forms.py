@@ -19,4 +19,4 @@ class ListingFormMixin:
 class ProjectAdminForm(ListingFormMixin, forms.ModelForm):
     class Meta:
         model = Project
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 (the admin edits every field)

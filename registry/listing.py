@@ -209,5 +209,7 @@ def secondary_track_errors(primary, secondary):
 
 def listing_field_names():
     """The schema's field names, in order: CSV columns and JSON keys."""
-    fields = sorted(Listing._meta.local_fields + Listing._meta.local_many_to_many, key=lambda f: f.creation_counter)
+    fields = sorted(
+        Listing._meta.local_fields + Listing._meta.local_many_to_many, key=lambda f: f.creation_counter
+    )
     return [field.name for field in fields]

@@ -29,7 +29,11 @@ def project_list(request):
     paginator = Paginator(public_projects().newest_first(), settings.PROJECTS_PER_PAGE)
     # get_page: a malformed number is page 1, one past the end is the last page.
     page = paginator.get_page(request.GET.get("page"))
-    context = {"page": page, "paginator": paginator, "page_range": paginator.get_elided_page_range(page.number)}
+    context = {
+        "page": page,
+        "paginator": paginator,
+        "page_range": paginator.get_elided_page_range(page.number),
+    }
     return render(request, "registry/project_list.html", context)
 
 

@@ -152,7 +152,9 @@ class TestLogo:
 
     def test_it_rejects_a_logo_over_2_mb(self):
         project = make_project()
-        project.logo = SimpleUploadedFile("logo.png", b"\x89PNG" + b"0" * (2 * 1024 * 1024), content_type="image/png")
+        project.logo = SimpleUploadedFile(
+            "logo.png", b"\x89PNG" + b"0" * (2 * 1024 * 1024), content_type="image/png"
+        )
         assert "limit is 2 MB" in errors_of(project)["logo"][0]
 
 
