@@ -3,9 +3,11 @@
 Each test states only what matters to it: `make_project(name="客服宝", track="customer-service")`.
 """
 
+import importlib
 import itertools
 from datetime import timedelta
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -19,6 +21,13 @@ def make_user(username=None, **extra):
     username = username or f"user{number}"
     extra.setdefault("email", f"{username}@example.com")
     return get_user_model().objects.create_user(username=username, password="correct horse battery", **extra)
+
+
+def ensure_tracks():
+    """Recreate the migration's fifteen tracks after a transactional test flushed them."""
+    if not Track.objects.exists():
+        migration = importlib.import_module("registry.migrations.0002_initial_tracks")
+        migration.create_tracks(apps, None)
 
 
 def track(slug="agents"):

@@ -1,0 +1,170 @@
+"""The public pages: they show published projects only, and never answer with a 500."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.base import make_project
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("registry:project-list")
+
+
+def detail_url(project):
+    return reverse("registry:project-detail", kwargs={"slug": project.slug})
+
+
+class TestProjectList:
+    def test_it_lists_published_projects(self, client):
+        make_project(name="云雀智能")
+        response = client.get(LIST_URL)
+        assert response.status_code == 200
+        assert "云雀智能" in response.text
+
+    def test_it_hides_drafts_and_scheduled_projects(self, client):
+        make_project(name="Draft Lark", published=False)
+        make_project(name="Future Lark", published_at=timezone.now() + timedelta(days=1))
+        response = client.get(LIST_URL)
+        assert "Draft Lark" not in response.text
+        assert "Future Lark" not in response.text
+
+    def test_it_shows_an_empty_state(self, client):
+        response = client.get(LIST_URL, headers={"accept-language": "en"})
+        assert "No projects are published yet." in response.text
+
+    def test_it_shows_the_result_count(self, client):
+        for _ in range(3):
+            make_project()
+        response = client.get(LIST_URL, headers={"accept-language": "en"})
+        assert "3 projects" in response.text
+
+    @override_settings(PROJECTS_PER_PAGE=2)
+    def test_it_paginates(self, client):
+        names = [make_project(name=f"Paged {n}").name for n in range(5)]
+        first = client.get(LIST_URL)
+        third = client.get(LIST_URL, {"page": 3})
+        assert len(first.context["page"].object_list) == 2
+        assert [p.name for p in third.context["page"].object_list] == [names[0]]
+
+    @override_settings(PROJECTS_PER_PAGE=2)
+    @pytest.mark.parametrize("page", ["999", "-1", "abc", "1e9", "", "2.5"])
+    def test_it_answers_a_bad_page_number_without_an_error(self, client, page):
+        for _ in range(3):
+            make_project()
+        response = client.get(LIST_URL, {"page": page})
+        assert response.status_code == 200
+        assert response.context["page"].number in (1, 2)
+
+    def test_it_reads_the_page_in_a_fixed_number_of_queries(self, client, django_assert_max_num_queries):
+        for n in range(12):
+            make_project(secondary=["coding"] if n % 2 else ())
+        with django_assert_max_num_queries(5):
+            client.get(LIST_URL)
+
+    def test_it_refuses_post(self, client):
+        assert client.post(LIST_URL).status_code == 405
+
+
+class TestProjectDetail:
+    def test_it_shows_every_public_field(self, client):
+        project = make_project(
+            name="灵犀客服",
+            name_en="Lingxi Support",
+            tagline="Customer service agents for shops",
+            description="First paragraph.\n\nSecond paragraph.",
+            track_slug="customer-service",
+            secondary=["agents"],
+            organization="灵犀示例科技",
+            website="https://lingxi.example/",
+            founded_year=2022,
+            hq_city="杭州",
+            hq_country="CN",
+            stage="growth",
+            funding_stage="series_a",
+            team_size="11_50",
+            business_models=["subscription", "usage"],
+            target_market="global",
+            customer_types=["smb"],
+            foundation_models=["open_source"],
+            models_used="Qwen2.5, DeepSeek-V3",
+            modalities=["text", "audio"],
+            seeking=["investment"],
+            status="pivoted",
+            verified=True,
+            verified_at=timezone.now(),
+        )
+        text = client.get(detail_url(project), headers={"accept-language": "en"}).text
+        for expected in [
+            "灵犀客服", "Lingxi Support", "Customer service agents for shops", "<p>First paragraph.</p>",
+            "<p>Second paragraph.</p>", "Customer service", "AI agents", "灵犀示例科技",
+            "https://lingxi.example/", "2022", "杭州", "China", "Growth", "Series A", "11–50",
+            "Subscription, Usage-based", "Global", "Small and medium businesses", "Open-source models",
+            "Qwen2.5, DeepSeek-V3", "Text, Audio", "Investment", "Pivoted", "Reviewed by the association on",
+        ]:  # fmt: skip
+            assert expected in text, expected
+
+    def test_it_shows_the_page_in_chinese(self, client):
+        project = make_project(track_slug="healthcare", stage="launched")
+        text = client.get(detail_url(project), headers={"accept-language": "zh-hans"}).text
+        assert "AI+医疗" in text and "已上线" in text and '<html lang="zh-hans">' in text
+
+    def test_it_shows_the_contact_email_only_when_the_founder_chooses(self, client):
+        hidden = make_project(contact_email="hidden@example.com", show_contact_email=False)
+        shown = make_project(contact_email="shown@example.com", show_contact_email=True)
+        assert "hidden@example.com" not in client.get(detail_url(hidden)).text
+        assert "shown@example.com" in client.get(detail_url(shown)).text
+
+    def test_it_escapes_html_in_project_content(self, client):
+        project = make_project(name="<script>alert(1)</script>", description="<b>bold</b>")
+        text = client.get(detail_url(project)).text
+        assert "<script>alert(1)</script>" not in text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+        assert "<b>bold</b>" not in text
+
+    def test_it_marks_a_closed_project(self, client):
+        project = make_project(status="closed")
+        assert "Closed" in client.get(detail_url(project), headers={"accept-language": "en"}).text
+
+    def test_it_is_404_for_an_unknown_slug(self, client):
+        assert client.get("/projects/no-such-project/").status_code == 404
+
+    def test_it_is_404_for_an_unpublished_project(self, client):
+        assert client.get(detail_url(make_project(published=False))).status_code == 404
+
+    def test_it_is_404_for_a_scheduled_project(self, client):
+        project = make_project(published_at=timezone.now() + timedelta(hours=2))
+        assert client.get(detail_url(project)).status_code == 404
+
+    def test_it_refuses_post(self, client):
+        assert client.post(detail_url(make_project())).status_code == 405
+
+
+class TestHome:
+    def test_it_counts_only_published_projects(self, client):
+        make_project(featured=True, name="Featured Lark")
+        make_project(published=False, name="Hidden Lark")
+        response = client.get("/")
+        assert response.context["project_count"] == 1
+        assert "Featured Lark" in response.text and "Hidden Lark" not in response.text
+
+
+class TestLanguageSwitch:
+    def test_it_switches_the_interface_language_and_remembers_it(self, client):
+        make_project()
+        response = client.post(reverse("set_language"), {"language": "en", "next": LIST_URL}, follow=True)
+        assert '<html lang="en">' in response.text and ">Projects</h1>" in response.text
+        again = client.get(LIST_URL)
+        assert '<html lang="en">' in again.text
+
+        client.post(reverse("set_language"), {"language": "zh-hans", "next": LIST_URL})
+        assert ">项目</h1>" in client.get(LIST_URL).text
+
+    def test_it_defaults_to_chinese(self, client):
+        assert '<html lang="zh-hans">' in client.get(LIST_URL).text
+
+    def test_it_follows_the_browser_language(self, client):
+        assert '<html lang="en">' in client.get(LIST_URL, headers={"accept-language": "en-GB,en"}).text
