@@ -1,0 +1,54 @@
+"""manage.py seed_demo: the demo map (registry/demo.py does the work)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from registry import demo
+from registry.models import Project
+
+
+class Command(BaseCommand):
+    help = (
+        "Add a deterministic, clearly fictional demo map: accounts, a logo pool and projects. "
+        "Running it again adds only what is missing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--projects",
+            type=int,
+            default=demo.DEFAULT_PROJECTS,
+            help=f"How many demo projects there should be (default {demo.DEFAULT_PROJECTS}).",
+        )
+
+    def handle(self, *args, projects, **options):
+        if projects < 0:
+            raise CommandError("--projects must be 0 or more.")
+        demo_passwords = settings.DEBUG  # known passwords only on a development machine
+
+        logos_created, logos_there = demo.ensure_logos()
+        accounts = demo.ensure_accounts(demo_passwords)
+        try:
+            report = demo.seed_projects(projects)
+        except LookupError as error:
+            raise CommandError(str(error)) from None
+        # Issues 3 and 4: demo.seed_submissions() goes here once review.Submission exists.
+
+        self.stdout.write(f"Logos: {logos_created} created, {logos_there} already there ({demo.LOGO_DIR}/).")
+        self.stdout.write(
+            f"Projects: {report.created} created, {report.already_there} already there "
+            f"({report.secondary_rows} secondary-track links added); "
+            f"{Project.objects.published().count()} public now."
+        )
+        self.stdout.write(f"Accounts (log in at {settings.SITE_URL}/admin/):")
+        for username, (user, created) in accounts.items():
+            state = "created" if created else "already there"
+            if not user.has_usable_password():
+                note = f"no usable password; set one with: manage.py changepassword {username}"
+            elif demo_passwords:
+                account = next(a for a in demo.DEMO_ACCOUNTS if a.username == username)
+                note = f"password {account.password}" + ("" if created else " (unless changed since)")
+            else:
+                note = "password unchanged"
+            self.stdout.write(f"  {username:<9} {state}; {note}")
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
