@@ -44,6 +44,7 @@ seed: migrate
 
 # DEBUG is on for the development server unless the environment says otherwise.
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
