@@ -8,6 +8,8 @@ admin.site.site_title = "AI Innovation Map"
 
 urlpatterns = [
     path("", include("registry.urls")),
+    path("", include("review.urls")),
+    path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -26,6 +26,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -649,6 +650,10 @@ def ensure_accounts(demo_passwords):
             user.save()
             if account.group:
                 user.groups.add(groups[account.group])
+        # allauth logs in by verified email address: the demo accounts' are verified.
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
         accounts[account.username] = (user, created)
     missing = [name for name in EXTRA_FOUNDERS if name not in existing]
     extras = [User(username=name, email=f"{name}@example.com") for name in missing]

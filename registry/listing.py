@@ -213,3 +213,17 @@ def listing_field_names():
         Listing._meta.local_fields + Listing._meta.local_many_to_many, key=lambda f: f.creation_counter
     )
     return [field.name for field in fields]
+
+
+def copy_listing(source, target):
+    """Copy every listing field except the slug from one listing to another (Project <->
+    Submission). Secondary tracks are many-to-many: copy them with
+    `target.secondary_tracks.set(source.secondary_tracks.all())` once target is saved."""
+    for name in listing_field_names():
+        if name in ("slug", "secondary_tracks"):
+            continue
+        field = Listing._meta.get_field(name)
+        value = getattr(source, field.attname)
+        if isinstance(field, models.FileField):
+            value = value.name or ""  # the stored file's name, not the source's FieldFile
+        setattr(target, field.attname, value)

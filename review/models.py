@@ -1,2 +1,199 @@
-"""The review workflow's models (Submission, Review, Conflict, Event) arrive with
-issues 3 and 4; they reuse registry.listing.Listing for the proposed content."""
+"""How an entry gets onto the map: submissions and their audit trail.
+
+Only review/workflow.py changes a submission's state or writes an Event.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from registry.listing import Listing
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state__in=Submission.OPEN_STATES)
+
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+
+class Submission(Listing):
+    """A founder's proposed version of a listing, with the full content."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New project")
+        UPDATE = "update", _("Update")
+        CLAIM = "claim", _("Claim")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        APPROVED = "approved", _("Approved")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    OPEN_STATES = (
+        State.DRAFT,
+        State.SUBMITTED,
+        State.IN_REVIEW,
+        State.CHANGES_REQUESTED,
+        State.APPROVED,
+    )
+    EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
+
+    # A draft may be saved before its track is chosen; submitting requires it.
+    track = models.ForeignKey(
+        "registry.Track",
+        verbose_name=_("track"),
+        on_delete=models.PROTECT,
+        related_name="submissions",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.NEW)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("founder"),
+        on_delete=models.PROTECT,
+        related_name="submissions",
+    )
+    project = models.ForeignKey(
+        "registry.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+        help_text=_("The listing this submission updates or claims; set on publication for new ones."),
+    )
+    claim_evidence = models.TextField(
+        _("evidence"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "How the association can verify that you run this project, e.g. an email address at "
+            "the website's domain, or a link to the team page that names you."
+        ),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(
+                    state__in=["draft", "submitted", "in_review", "changes_requested", "approved"]
+                ),
+                name="review_submission_one_open_per_project",
+                violation_error_message=_("This project already has an open submission."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="new") | models.Q(project__isnull=False),
+                name="review_submission_update_or_claim_has_project",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "state"], name="review_submission_owner_idx")]
+
+    def __str__(self):
+        return self.name or _("Untitled submission")
+
+    def get_absolute_url(self):
+        return reverse("review:submission-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self):
+        return self.state in self.OPEN_STATES
+
+    @property
+    def is_editable(self):
+        return self.state in self.EDITABLE_STATES
+
+    @property
+    def latest_feedback(self):
+        """The newest event carrying a note from someone other than the founder."""
+        notes = [event for event in self.events.all() if event.note and event.actor_id != self.owner_id]
+        return notes[-1] if notes else None
+
+    @property
+    def next_step(self):
+        """What the founder should do or expect next, in one sentence."""
+        return NEXT_STEPS[self.state]
+
+
+NEXT_STEPS = {
+    Submission.State.DRAFT: _("Complete the form and submit it for review."),
+    Submission.State.SUBMITTED: _("Waiting for a reviewer from the association."),
+    Submission.State.IN_REVIEW: _("A reviewer is looking at it; you will get an email with the decision."),
+    Submission.State.CHANGES_REQUESTED: _("Read the reviewers' comments, edit, and submit again."),
+    Submission.State.APPROVED: _("Approved: the editors will publish it shortly."),
+    Submission.State.PUBLISHED: _("Published on the map."),
+    Submission.State.REJECTED: _("Not accepted; the reason is below."),
+    Submission.State.WITHDRAWN: _("Withdrawn by you."),
+}
+
+
+class Event(models.Model):
+    """One line of the audit trail: who did what, when, from which state to which. Append-only."""
+
+    submission = models.ForeignKey(
+        Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="review_events",
+    )
+    action = models.CharField(_("action"), max_length=32)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, blank=True)
+    note = models.TextField(_("note to the founder"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_state or '—'} → {self.to_state or '—'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Events are append-only; write a new one instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    def get_to_state_display(self):
+        return Submission.State(self.to_state).label if self.to_state else ""
+
+
+ACTION_LABELS = {
+    "create": _("Created"),
+    "edit": _("Edited"),
+    "submit": _("Submitted"),
+    "withdraw": _("Withdrawn"),
+    "start_review": _("Review started"),
+    "request_changes": _("Changes requested"),
+    "approve": _("Approved"),
+    "reject": _("Rejected"),
+    "publish": _("Published"),
+}

@@ -46,3 +46,36 @@ def make_project(*, published=True, track_slug="agents", secondary=(), **fields)
     if secondary:
         project.secondary_tracks.set([track(slug) for slug in secondary])
     return project
+
+
+def make_submission(owner, *, state="draft", kind="new", project=None, track_slug="agents", **fields):
+    """A submission in any state, built directly (tests of the workflow itself use workflow calls)."""
+    from review.models import Submission
+
+    number = next(_numbers)
+    fields.setdefault("name", f"Proposed project {number}")
+    fields.setdefault("tagline", "A proposal made by a test")
+    fields.setdefault("description", "What it does.\n\nWho it is for.")
+    return Submission.objects.create(
+        owner=owner,
+        state=state,
+        kind=kind,
+        project=project,
+        track=track(track_slug) if track_slug else None,
+        **fields,
+    )
+
+
+def content(*, draft=True, instance=None, files=None, **data):
+    """A valid, bound submission form: the content argument of workflow calls."""
+    from review.forms import SubmissionForm
+
+    if "track" in data and isinstance(data["track"], str):
+        data["track"] = track(data["track"]).pk
+    data.setdefault("hq_country", "CN")
+    data.setdefault("status", "active")
+    if instance is not None:
+        data.setdefault("version", instance.version)
+    form = SubmissionForm(data=data, files=files, instance=instance, draft=draft)
+    assert form.is_valid(), form.errors
+    return form

@@ -24,3 +24,9 @@ def english():
     """Messages read in English unless a test picks a language (requests choose their own)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def founder_client(client, founder):
+    client.force_login(founder)
+    return client

@@ -1,0 +1,16 @@
+"""Glue between django-axes and our two login forms (allauth's and the admin's)."""
+
+
+def login_identifier(request, credentials):
+    """The identity axes counts failures against: the email typed on our login form
+    (allauth passes it as `email`) or the username typed in the admin."""
+    credentials = credentials or {}
+    data = getattr(request, "POST", {}) if request is not None else {}
+    value = (
+        credentials.get("email")
+        or credentials.get("username")
+        or data.get("login")
+        or data.get("username")
+        or ""
+    )
+    return value.strip().lower()

@@ -1,0 +1,138 @@
+"""The founder's submission form: the listing fields, in sections, for drafts and for submitting."""
+
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Fieldset, Layout
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import construct_instance
+from django.utils.translation import gettext_lazy as _
+
+from registry.forms import ListingFormMixin
+from registry.images import inspect_logo, save_logo
+from registry.listing import Listing
+from review.models import Submission
+
+# The form's sections, in order. Names only: every field's definition is the listing's.
+SECTIONS = [
+    (_("Basics"), ["name", "name_en", "tagline", "track", "secondary_tracks", "logo"]),
+    (_("What it does"), ["description", "modalities"]),
+    (_("Company"), ["organization", "website", "founded_year", "hq_city", "hq_country", "team_size"]),
+    (_("Business"), ["stage", "funding_stage", "business_models", "target_market", "customer_types"]),
+    (_("AI stack"), ["foundation_models", "models_used"]),
+    (_("What you are looking for"), ["seeking", "status", "contact_email", "show_contact_email"]),
+]
+CONTENT_FIELDS = [name for _title, names in SECTIONS for name in names]
+MULTI_CHOICE = [
+    "secondary_tracks",
+    "modalities",
+    "business_models",
+    "customer_types",
+    "foundation_models",
+    "seeking",
+]
+DESCRIPTION_MAX = 5000
+
+HELP_TEXTS = {
+    "name_en": _("If the project has one, e.g. DeepLang."),
+    "tagline": _("e.g. 面向电商卖家的智能客服机器人 / A customer-service bot for online sellers."),
+    "website": _("e.g. https://example.com/"),
+    "hq_city": _("e.g. 杭州 or Singapore."),
+    "organization": _("The company or team behind the project."),
+    "show_contact_email": _("Off by default: the address is only for the association."),
+}
+
+
+class SubmissionForm(ListingFormMixin, forms.ModelForm):
+    """`draft=True` accepts partial content (every field optional, formats still checked);
+    otherwise everything the listing requires must be there."""
+
+    logo = forms.FileField(
+        label=_("logo"),
+        required=False,
+        help_text=Listing._meta.get_field("logo").help_text,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Submission
+        fields = CONTENT_FIELDS
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 8, "maxlength": DESCRIPTION_MAX}),
+            "secondary_tracks": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, draft=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draft = draft
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+        for name, field in self.fields.items():
+            if name in HELP_TEXTS:
+                field.help_text = HELP_TEXTS[name]
+            if draft:
+                field.required = name == "version" and field.required
+        if not draft:
+            self.fields["track"].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "version",
+            *(
+                Fieldset(title, *(InlineCheckboxes(n) if n in MULTI_CHOICE else Field(n) for n in names))
+                for title, names in SECTIONS
+            ),
+        )
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if isinstance(upload, UploadedFile):
+            inspect_logo(upload)  # raises a ValidationError that names the problem
+        return upload
+
+    @property
+    def logo_needs_choosing_again(self):
+        """A good logo on a form that failed elsewhere: browsers cannot resend files."""
+        return self.is_bound and "logo" in self.files and "logo" not in self.errors and bool(self.errors)
+
+    @property
+    def expected_version(self):
+        return self.cleaned_data.get("version")
+
+    def add_transition_error(self, error):
+        """Show a refused transition on the form: a message on top, field errors where they belong."""
+        self.add_error(None, error.message)
+        for name, message in error.errors.items():
+            if name in self.fields:
+                self.add_error(name, message)
+
+    def write_to(self, submission, *, save):
+        """Put this form's content onto `submission` and store it (called by review.workflow)."""
+        simple = [n for n in CONTENT_FIELDS if n not in ("logo", "secondary_tracks")]
+        construct_instance(self, submission, fields=simple)
+        upload = self.cleaned_data.get("logo")
+        if upload is False:  # "clear" ticked
+            submission.logo = ""
+        elif isinstance(upload, UploadedFile):
+            submission.logo = save_logo(upload)
+        save(submission)
+        submission.secondary_tracks.set(self.cleaned_data.get("secondary_tracks") or [])
+
+
+class ClaimForm(forms.Form):
+    claim_evidence = forms.CharField(
+        label=_("Evidence"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
+        help_text=Submission._meta.get_field("claim_evidence").help_text,
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you withdraw it?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
