@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
+from registry.images import process_logo, thumbnail_name
 from registry.listing import (
     BusinessModel,
     CustomerType,
@@ -595,6 +596,9 @@ def ensure_logos(storage=None):
         if not storage.exists(name):
             storage.save(name, ContentFile(draw_logo(index)))
             created += 1
+        if not storage.exists(thumbnail_name(name)):
+            _logo, thumbnail = process_logo(ContentFile(draw_logo(index), name="demo.png"))
+            storage.save(thumbnail_name(name), thumbnail)
     return created, len(PREFIXES) - created
 
 

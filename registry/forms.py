@@ -1,5 +1,8 @@
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
 
+from registry.images import inspect_logo, save_logo
 from registry.listing import secondary_track_errors
 from registry.models import Project
 
@@ -17,6 +20,16 @@ class ListingFormMixin:
 
 
 class ProjectAdminForm(ListingFormMixin, forms.ModelForm):
+    # A plain file field: registry.images judges the upload and stores a re-encoded copy.
+    logo = forms.FileField(label=_("logo"), required=False, widget=forms.ClearableFileInput)
+
     class Meta:
         model = Project
         fields = "__all__"  # noqa: DJ007 (the admin edits every field)
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if isinstance(upload, UploadedFile):
+            inspect_logo(upload)
+            return save_logo(upload)  # the stored name, never the raw upload
+        return upload

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from registry.fields import MultiChoiceField
+from registry.images import thumbnail_name
 from registry.validators import validate_founded_year, validate_http_url, validate_logo
 
 
@@ -191,6 +192,11 @@ class Listing(models.Model):
     def paragraphs(self):
         """The description as plain-text paragraphs (no HTML is ever rendered)."""
         return [p.strip() for p in self.description.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+    @property
+    def logo_thumbnail_url(self):
+        """The small version made when the logo was stored (registry.images), for tiles and lists."""
+        return self.logo.storage.url(thumbnail_name(self.logo.name)) if self.logo else ""
 
     @property
     def public_contact_email(self):

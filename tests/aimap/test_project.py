@@ -2,9 +2,11 @@
 
 import gettext
 import re
+import shutil
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +55,18 @@ def test_the_compiled_catalogue_matches_the_source():
         if "\\" not in msgid and compiled.gettext(msgid) != msgstr.replace('\\"', '"')
     ]
     assert stale == [], "run `make messages` to recompile locale/"
+
+
+def test_every_marked_string_in_the_code_is_in_the_catalogue(tmp_path, settings, monkeypatch):
+    """makemessages over a copy of the code and the catalogue: nothing new may appear."""
+    if not shutil.which("xgettext"):
+        pytest.skip("xgettext (Debian's gettext) is not installed")
+    for name in ("aimap", "registry", "review", "templates", "locale"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(tmp_path)  # makemessages writes next to the files it reads
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    before = {msgid for msgid, _ in po_entries()}
+    call_command("makemessages", locale=["zh_Hans"], verbosity=0)
+    text = (tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    after = set(re.findall(r'^msgid "(.+)"$', text, flags=re.MULTILINE))
+    assert after - before == set(), "new strings: run `make messages` and translate them"
