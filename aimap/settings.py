@@ -160,6 +160,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AI Innovation Map] "
 ACCOUNT_PREVENT_ENUMERATION = True
+# allauth's own per-email limit on failed logins sits above axes' (LOGIN_FAILURE_LIMIT),
+# so a locked-out login meets axes' lockout page (429) rather than allauth's message.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,10/5m/key"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 
 # django-axes: lock a (login, IP address) pair after repeated failures.
