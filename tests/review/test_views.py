@@ -9,6 +9,7 @@ from PIL import Image
 
 from review.models import Submission
 from tests.base import make_project, make_submission, track
+from tests.imagefiles import REFUSALS
 
 pytestmark = pytest.mark.django_db
 State = Submission.State
@@ -133,18 +134,11 @@ class TestNewSubmission:
         assert response.status_code == 200 and not Submission.objects.exists()
         assert "choose the logo again" in response.text
 
-    @pytest.mark.parametrize(
-        ("payload", "message"),
-        [
-            (b"\x89PNG\r\n\x1a\n" + b"not really a png" * 10, "not a PNG, JPEG or WebP image"),
-            (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "not SVG"),
-            (b"\x89PNG" + b"0" * (3 * 1024 * 1024), "the limit is 2 MB"),
-        ],
-    )
+    @pytest.mark.parametrize(("build", "_code", "message"), REFUSALS.values(), ids=REFUSALS.keys())
     def test_it_refuses_a_bad_logo_with_a_field_error_and_saves_nothing(
-        self, founder_client, payload, message
+        self, founder_client, build, _code, message
     ):
-        upload = io.BytesIO(payload)
+        upload = io.BytesIO(build())
         upload.name = "logo.png"
         response = founder_client.post(
             self.url, {**complete(tagline="保留的一句话"), "logo": upload, "action": "save"}, headers=EN
