@@ -286,6 +286,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 PROJECTS_PER_PAGE = env_int("PROJECTS_PER_PAGE", 24, minimum=1, maximum=200)
 MAX_OPEN_DRAFTS = env_int("MAX_OPEN_DRAFTS", 5, minimum=1)
+REVIEW_APPROVALS_REQUIRED = env_int("REVIEW_APPROVALS_REQUIRED", 1, minimum=1)
+AUTO_PUBLISH = env_bool("AUTO_PUBLISH", False)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -81,6 +81,25 @@ class Submission(Listing):
             "the website's domain, or a link to the team page that names you."
         ),
     )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned reviewers"),
+        blank=True,
+        related_name="assigned_submissions",
+    )
+    language = models.CharField(
+        _("founder's language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Decision emails are written in this language."),
+    )
+    publish_at = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        help_text=_("For new projects: a future time keeps the listing off the public site until then."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -150,7 +169,20 @@ class Event(models.Model):
     """One line of the audit trail: who did what, when, from which state to which. Append-only."""
 
     submission = models.ForeignKey(
-        Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="events"
+        Submission,
+        verbose_name=_("submission"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    project = models.ForeignKey(
+        "registry.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,12 +195,19 @@ class Event(models.Model):
     from_state = models.CharField(_("from"), max_length=20, blank=True)
     to_state = models.CharField(_("to"), max_length=20, blank=True)
     note = models.TextField(_("note to the founder"), blank=True)
+    detail = models.TextField(_("internal detail"), blank=True, help_text=_("Never shown to the founder."))
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(submission__isnull=False) | models.Q(project__isnull=False),
+                name="review_event_has_subject",
+            )
+        ]
 
     def __str__(self):
         return f"{self.action}: {self.from_state or '—'} → {self.to_state or '—'}"
@@ -179,12 +218,19 @@ class Event(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def is_internal(self):
+        """Staff-only steps (assignments, individual reviews) are left out of the founder's timeline."""
+        return self.action in INTERNAL_ACTIONS
+
+    @property
     def action_label(self):
         return ACTION_LABELS.get(self.action, self.action)
 
     def get_to_state_display(self):
         return Submission.State(self.to_state).label if self.to_state else ""
 
+
+INTERNAL_ACTIONS = {"assign", "review", "mail_failed"}
 
 ACTION_LABELS = {
     "create": _("Created"),
@@ -196,4 +242,124 @@ ACTION_LABELS = {
     "approve": _("Approved"),
     "reject": _("Rejected"),
     "publish": _("Published"),
+    "unpublish": _("Unpublished"),
+    "republish": _("Published again"),
+    "assign": _("Reviewer assigned"),
+    "review": _("Reviewed"),
+    "mail_failed": _("Email not delivered"),
 }
+
+
+class Review(models.Model):
+    """One reviewer's verdict on one submission."""
+
+    class Recommendation(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REQUEST_CHANGES = "request_changes", _("Request changes")
+        REJECT = "reject", _("Reject")
+
+    SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+    submission = models.ForeignKey(
+        Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    authenticity = models.PositiveSmallIntegerField(
+        _("authenticity and verifiability"), choices=SCORE_CHOICES
+    )
+    innovation = models.PositiveSmallIntegerField(_("AI-nativeness and innovation"), choices=SCORE_CHOICES)
+    completeness = models.PositiveSmallIntegerField(_("completeness and accuracy"), choices=SCORE_CHOICES)
+    recommendation = models.CharField(_("recommendation"), max_length=20, choices=Recommendation.choices)
+    comment = models.TextField(_("comment to the founder"), blank=True)
+    internal_note = models.TextField(
+        _("internal note"), blank=True, help_text=_("For the association only; never shown to the founder.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "reviewer"], name="review_review_one_per_reviewer"),
+            *(
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__gte": 1, f"{name}__lte": 5}),
+                    name=f"review_review_{name}_1_5",
+                )
+                for name in ("authenticity", "innovation", "completeness")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} on {self.submission}: {self.get_recommendation_display()}"
+
+    @property
+    def average(self):
+        return round((self.authenticity + self.innovation + self.completeness) / 3, 1)
+
+
+class Conflict(models.Model):
+    """A reviewer's declared tie to a project, a submission or an organisation."""
+
+    class Kind(models.TextChoices):
+        EMPLOYMENT = "employment", _("Employment")
+        INVESTMENT = "investment", _("Investment")
+        ADVISORY = "advisory", _("Advisory")
+        PERSONAL = "personal", _("Personal")
+        COMPETITOR = "competitor", _("Competitor")
+        OTHER = "other", _("Other")
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.CASCADE,
+        related_name="conflicts",
+    )
+    project = models.ForeignKey(
+        "registry.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="conflicts",
+    )
+    submission = models.ForeignKey(
+        Submission,
+        verbose_name=_("submission"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="conflicts",
+    )
+    organization = models.CharField(_("organisation"), max_length=120, blank=True)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    note = models.TextField(_("note"), blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("declared by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("declared"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(project__isnull=False)
+                | models.Q(submission__isnull=False)
+                | ~models.Q(organization=""),
+                name="review_conflict_has_subject",
+            )
+        ]
+
+    def __str__(self):
+        subject = self.project or self.submission or self.organization
+        return f"{self.reviewer} – {subject} ({self.get_kind_display()})"

@@ -1,28 +1,85 @@
 """Every change of a submission's state, and every Event, happens here and nowhere else.
 
-Each function takes the object first and the actor by keyword, runs in one
-transaction, locks the submission's row, checks who is acting and the current state,
-raises `TransitionError` with a message a person can read, and writes an Event.
-Founder views, the admin and management commands all call these functions.
+`TRANSITIONS` is the whole table: for each action, the states it may start from, the
+state it leads to, who may take it, and whether a reason is required. Each function
+takes the object first and the actor by keyword, runs in one transaction, locks the
+row, checks the role (review.roles: conflicted people have none), the state and the
+version, raises `TransitionError` with a message a person can read, writes an Event,
+and queues the founder's email for after the commit (review.emails). Founder views,
+the admin and management commands all call these functions.
 
-Content is written by a `content` object with a `write_to(submission)` method (the
-submission form): the workflow decides *whether* content may be written, the form
-knows *what* it is.
+Content is written by a `content` object with a `write_to(submission, *, save)` method
+(the submission form): the workflow decides *whether* content may be written, the
+form knows *what* it is.
 """
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from registry.listing import Listing, copy_listing
-from review.models import Event, Submission
+from registry.models import Project
+from review import emails, publishing
+from review.models import Conflict, Event, Review, Submission
+from review.roles import ASSIGNED, EDITOR, FOUNDER, REVIEWER, is_conflicted, is_editor, is_reviewer, roles
 
 State = Submission.State
 Kind = Submission.Kind
 
 # What must be filled in before a submission can be submitted: what the listing requires.
 REQUIRED_TO_SUBMIT = tuple(field.name for field in Listing._meta.local_fields if not field.blank)
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset
+    target: str
+    who: frozenset
+    needs_reason: bool = False
+    label: str = ""
+
+
+TRANSITIONS = {
+    "submit": Rule(
+        frozenset({State.DRAFT, State.CHANGES_REQUESTED}), State.SUBMITTED, frozenset({FOUNDER}),
+        label=gettext_lazy("submit"),
+    ),
+    "withdraw": Rule(
+        frozenset(Submission.OPEN_STATES), State.WITHDRAWN, frozenset({FOUNDER}), needs_reason=True,
+        label=gettext_lazy("withdraw"),
+    ),
+    "start_review": Rule(
+        frozenset({State.SUBMITTED}), State.IN_REVIEW, frozenset({REVIEWER, EDITOR}),
+        label=gettext_lazy("start the review of"),
+    ),
+    "request_changes": Rule(
+        frozenset({State.IN_REVIEW}), State.CHANGES_REQUESTED, frozenset({ASSIGNED, EDITOR}), needs_reason=True,
+        label=gettext_lazy("request changes to"),
+    ),
+    "approve": Rule(
+        frozenset({State.IN_REVIEW}), State.APPROVED, frozenset({ASSIGNED, EDITOR}),
+        label=gettext_lazy("approve"),
+    ),
+    "reject": Rule(
+        frozenset({State.IN_REVIEW}), State.REJECTED, frozenset({ASSIGNED, EDITOR}), needs_reason=True,
+        label=gettext_lazy("reject"),
+    ),
+    "publish": Rule(
+        frozenset({State.APPROVED}), State.PUBLISHED, frozenset({EDITOR}),
+        label=gettext_lazy("publish"),
+    ),
+}  # fmt: skip
+
+ROLE_NAMES = {
+    FOUNDER: gettext_lazy("the founder who made it"),
+    REVIEWER: gettext_lazy("a reviewer"),
+    ASSIGNED: gettext_lazy("an assigned reviewer"),
+    EDITOR: gettext_lazy("an editor"),
+}
 
 
 class TransitionError(Exception):
@@ -38,9 +95,56 @@ class StaleSubmission(TransitionError):
     """The submission changed since the form was opened."""
 
 
+def _language():
+    """The language the founder is using now: their decision emails will be in it."""
+    current = get_language() or settings.LANGUAGE_CODE
+    codes = [code for code, _name in settings.LANGUAGES]
+    return current if current in codes else settings.LANGUAGE_CODE
+
+
 def _lock(submission):
     """The submission's current row, locked until the transaction ends."""
     return Submission.objects.select_for_update().get(pk=submission.pk)
+
+
+def check(action, submission, by, *, reason=None):
+    """Raise TransitionError unless `by` may take `action` on `submission` now."""
+    rule = TRANSITIONS[action]
+    if submission.state not in rule.sources:
+        raise TransitionError(
+            _("This submission is %(state)s, so you cannot %(action)s it.")
+            % {"state": submission.get_state_display().lower(), "action": rule.label}
+        )
+    held = roles(by, submission)
+    if not held & rule.who:
+        if (is_editor(by) or is_reviewer(by)) and is_conflicted(by, submission):
+            raise TransitionError(
+                _(
+                    "You are the founder of this submission or declared a conflict of interest with it, "
+                    "so you cannot review or decide it."
+                )
+            )
+        who = sorted(str(ROLE_NAMES[role]) for role in rule.who)
+        raise TransitionError(
+            _("Only %(who)s can %(action)s this submission.")
+            % {"who": _(" or ").join(who), "action": rule.label}
+        )
+    if rule.needs_reason and reason is not None and not reason.strip():
+        raise TransitionError(
+            _("Give a reason: the founder will read it."), errors={"reason": _("This field is required.")}
+        )
+
+
+def allowed_actions(submission, by):
+    """The transitions `by` may take on `submission` now (for buttons)."""
+    allowed = []
+    for action in TRANSITIONS:
+        try:
+            check(action, submission, by)
+        except TransitionError:
+            continue
+        allowed.append(action)
+    return allowed
 
 
 def _check_owner(submission, by):
@@ -58,13 +162,20 @@ def _check_version(submission, expected_version):
         )
 
 
-def _record(submission, *, by, action, from_state="", to_state="", note=""):
+def _record(submission, *, by, action, from_state="", to_state="", note="", detail="", project=None):
     return Event.objects.create(
-        submission=submission, actor=by, action=action, from_state=from_state, to_state=to_state, note=note
+        submission=submission,
+        project=project,
+        actor=by,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        detail=detail,
     )
 
 
-def _move(submission, *, by, action, to_state, note="", **changes):
+def _move(submission, *, by, action, to_state, note="", detail="", **changes):
     """Set the new state (and any other fields), bump the version, write the Event."""
     from_state = submission.state
     submission.state = to_state
@@ -72,7 +183,9 @@ def _move(submission, *, by, action, to_state, note="", **changes):
     for name, value in changes.items():
         setattr(submission, name, value)
     submission.save(update_fields=["state", "version", "updated_at", *changes])
-    _record(submission, by=by, action=action, from_state=from_state, to_state=to_state, note=note)
+    _record(
+        submission, by=by, action=action, from_state=from_state, to_state=to_state, note=note, detail=detail
+    )
     return submission
 
 
@@ -113,7 +226,7 @@ def create(*, by, content, kind=Kind.NEW, project=None):
             _("You already have %(count)s drafts open. Submit or withdraw one before starting another.")
             % {"count": open_drafts}
         )
-    submission = Submission(owner=by, kind=kind, project=project, state=State.DRAFT)
+    submission = Submission(owner=by, kind=kind, project=project, state=State.DRAFT, language=_language())
     if project is not None:
         copy_listing(project, submission)
     content.write_to(submission, save=_save_new)
@@ -141,7 +254,9 @@ def claim(project, *, by, evidence):
             _("Tell the association how it can verify that you run this project."),
             errors={"claim_evidence": _("This field is required.")},
         )
-    submission = Submission(owner=by, kind=Kind.CLAIM, project=project, state=State.SUBMITTED)
+    submission = Submission(
+        owner=by, kind=Kind.CLAIM, project=project, state=State.SUBMITTED, language=_language()
+    )
     copy_listing(project, submission)
     submission.claim_evidence = evidence.strip()
     submission.submitted_at = timezone.now()
@@ -172,12 +287,8 @@ def save_draft(submission, *, by, content, expected_version):
 def submit(submission, *, by, expected_version=None):
     """Send a complete draft, or a revised one, to the association."""
     locked = _lock(submission)
-    _check_owner(locked, by)
     _check_version(locked, expected_version)
-    if not locked.is_editable:
-        raise TransitionError(
-            _("A submission that is %(state)s cannot be submitted.") % {"state": locked.get_state_display()}
-        )
+    check("submit", locked, by)
     errors = missing_for_submission(locked)
     if errors:
         raise TransitionError(_("Some required fields are empty."), errors=errors)
@@ -201,14 +312,255 @@ def create_and_submit(*, by, content, kind=Kind.NEW, project=None):
 def withdraw(submission, *, by, reason, expected_version=None):
     """The founder takes back a submission that is not published yet."""
     locked = _lock(submission)
-    _check_owner(locked, by)
     _check_version(locked, expected_version)
-    if not locked.is_open:
+    check("withdraw", locked, by, reason=reason)
+    return _move(locked, by=by, action="withdraw", to_state=State.WITHDRAWN, note=reason.strip())
+
+
+# --- The association ---------------------------------------------------------------
+
+
+def _approvals(submission):
+    """Approving reviews from reviewers who are not conflicted."""
+    approving = submission.reviews.filter(recommendation=Review.Recommendation.APPROVE).select_related(
+        "reviewer"
+    )
+    return [review for review in approving if not is_conflicted(review.reviewer, submission)]
+
+
+@transaction.atomic
+def start_review(submission, *, by, expected_version=None):
+    """A reviewer takes a submitted one (and is assigned to it), or an editor opens its review."""
+    locked = _lock(submission)
+    _check_version(locked, expected_version)
+    check("start_review", locked, by)
+    if is_reviewer(by):
+        locked.reviewers.add(by)
+    return _move(locked, by=by, action="start_review", to_state=State.IN_REVIEW)
+
+
+@transaction.atomic
+def assign(submission, *, by, reviewer):
+    """An editor assigns a reviewer; a submitted one goes into review."""
+    locked = _lock(submission)
+    if EDITOR not in roles(by, locked):
+        raise TransitionError(_("Only an editor without a conflict can assign reviewers."))
+    if locked.state not in (State.SUBMITTED, State.IN_REVIEW):
         raise TransitionError(
-            _("A submission that is %(state)s cannot be withdrawn.") % {"state": locked.get_state_display()}
+            _("This submission is %(state)s; reviewers are assigned while it is submitted or in review.")
+            % {"state": locked.get_state_display().lower()}
         )
+    if not is_reviewer(reviewer):
+        raise TransitionError(_("%(name)s is not a reviewer.") % {"name": reviewer.get_username()})
+    if is_conflicted(reviewer, locked):
+        raise TransitionError(
+            _("%(name)s has a conflict of interest with this submission and cannot review it.")
+            % {"name": reviewer.get_username()}
+        )
+    locked.reviewers.add(reviewer)
+    detail = f"assigned {reviewer.get_username()}"
+    if locked.state == State.SUBMITTED:
+        return _move(locked, by=by, action="assign", to_state=State.IN_REVIEW, detail=detail)
+    _record(locked, by=by, action="assign", from_state=locked.state, to_state=locked.state, detail=detail)
+    return locked
+
+
+@transaction.atomic
+def record_review(
+    submission, *, by, authenticity, innovation, completeness, recommendation, comment="", internal_note=""
+):
+    """An assigned reviewer's verdict (written again if they change their mind)."""
+    locked = _lock(submission)
+    if ASSIGNED not in roles(by, locked):
+        if is_conflicted(by, locked):
+            raise TransitionError(
+                _("You have a conflict of interest with this submission and cannot review it.")
+            )
+        raise TransitionError(_("Only a reviewer assigned to this submission can review it."))
+    if locked.state != State.IN_REVIEW:
+        raise TransitionError(
+            _("This submission is %(state)s; reviews are written while it is in review.")
+            % {"state": locked.get_state_display().lower()}
+        )
+    scores = {"authenticity": authenticity, "innovation": innovation, "completeness": completeness}
+    for name, score in scores.items():
+        if score not in range(1, 6):
+            raise TransitionError(
+                _("Scores go from 1 to 5."), errors={name: _("Choose a score from 1 to 5.")}
+            )
+    if recommendation not in Review.Recommendation.values:
+        raise TransitionError(_("Choose a recommendation."))
+    review, _created = Review.objects.update_or_create(
+        submission=locked,
+        reviewer=by,
+        defaults={
+            **scores,
+            "recommendation": recommendation,
+            "comment": comment,
+            "internal_note": internal_note,
+        },
+    )
+    _record(
+        locked, by=by, action="review", from_state=locked.state, to_state=locked.state, detail=recommendation
+    )
+    return review
+
+
+def _founder_comments(submission, *, extra=""):
+    """What the founder reads with a decision: the reviewers' comments and the decider's note."""
+    parts = [review.comment.strip() for review in submission.reviews.all() if review.comment.strip()]
+    if extra.strip():
+        parts.append(extra.strip())
+    return "\n\n".join(parts)
+
+
+def _decide(action, submission, *, by, note, expected_version):
+    locked = _lock(submission)
+    _check_version(locked, expected_version)
+    check(action, locked, by, reason=note)
+    if action == "approve":
+        required = settings.REVIEW_APPROVALS_REQUIRED
+        if len(_approvals(locked)) < required:
+            raise TransitionError(
+                _(
+                    "Approval needs %(required)s approving review(s) from reviewers without a conflict; "
+                    "this submission has %(count)s."
+                )
+                % {"required": required, "count": len(_approvals(locked))}
+            )
+    rule = TRANSITIONS[action]
+    moved = _move(locked, by=by, action=action, to_state=rule.target, note=note.strip())
+    emails.notify_founder(
+        action=action,
+        submission=moved,
+        recipient=moved.owner,
+        actor=by,
+        note=_founder_comments(moved, extra=note) if action != "approve" else note.strip(),
+    )
+    return moved
+
+
+@transaction.atomic
+def request_changes(submission, *, by, comment, expected_version=None):
+    return _decide("request_changes", submission, by=by, note=comment, expected_version=expected_version)
+
+
+@transaction.atomic
+def reject(submission, *, by, reason, expected_version=None):
+    return _decide("reject", submission, by=by, note=reason, expected_version=expected_version)
+
+
+@transaction.atomic
+def approve(submission, *, by, note="", expected_version=None):
+    approved = _decide("approve", submission, by=by, note=note, expected_version=expected_version)
+    if settings.AUTO_PUBLISH:
+        return _publish(approved, by=None, publish_at=approved.publish_at)
+    return approved
+
+
+@transaction.atomic
+def publish(submission, *, by, publish_at=None, expected_version=None):
+    """An editor publishes an approved submission: its content goes onto the registry."""
+    locked = _lock(submission)
+    _check_version(locked, expected_version)
+    check("publish", locked, by)
+    return _publish(locked, by=by, publish_at=publish_at or locked.publish_at)
+
+
+def _publish(locked, *, by, publish_at):
+    if publish_at is not None and locked.kind != Kind.NEW:
+        raise TransitionError(
+            _("Only new projects can be scheduled; updates and claims are published at once.")
+        )
+    project = publishing.write_project(locked, publish_at=publish_at)
+    note = ""
+    if publish_at and publish_at > timezone.now():
+        note = _("Scheduled for %(when)s.") % {
+            "when": timezone.localtime(publish_at).strftime("%Y-%m-%d %H:%M")
+        }
+    moved = _move(locked, by=by, action="publish", to_state=State.PUBLISHED, note=note, project=project)
+    emails.notify_founder(
+        action="publish", submission=moved, project=project, recipient=moved.owner, actor=by
+    )
+    return moved
+
+
+# --- Projects on the map --------------------------------------------------------------
+
+
+def _lock_project(project):
+    return Project.objects.select_for_update().get(pk=project.pk)
+
+
+def _check_project_editor(by, project, reason):
+    if not is_editor(by):
+        raise TransitionError(_("Only an editor can publish or unpublish a project."))
     if not reason.strip():
         raise TransitionError(
-            _("Say briefly why you withdraw it."), errors={"reason": _("This field is required.")}
+            _("Give a reason: it is kept in the audit trail."),
+            errors={"reason": _("This field is required.")},
         )
-    return _move(locked, by=by, action="withdraw", to_state=State.WITHDRAWN, note=reason.strip())
+
+
+@transaction.atomic
+def unpublish(project, *, by, reason):
+    """An editor takes a project off every public surface."""
+    locked = _lock_project(project)
+    _check_project_editor(by, locked, reason)
+    if not locked.published:
+        raise TransitionError(_("This project is not published."))
+    locked.published = False
+    locked.save(update_fields=["published", "updated_at"])
+    _record(None, project=locked, by=by, action="unpublish", note=reason.strip())
+    emails.notify_founder(
+        action="unpublish", project=locked, recipient=locked.owner, actor=by, note=reason.strip(),
+        language=settings.LANGUAGE_CODE,
+    )  # fmt: skip
+    return locked
+
+
+@transaction.atomic
+def republish(project, *, by, reason):
+    """An editor puts an unpublished project back on the map."""
+    locked = _lock_project(project)
+    _check_project_editor(by, locked, reason)
+    if locked.published:
+        raise TransitionError(_("This project is already published."))
+    locked.published = True
+    if locked.published_at is None or locked.published_at > timezone.now():
+        locked.published_at = timezone.now()
+    locked.first_published_at = locked.first_published_at or locked.published_at
+    locked.save(update_fields=["published", "published_at", "first_published_at", "updated_at"])
+    _record(None, project=locked, by=by, action="republish", note=reason.strip())
+    return locked
+
+
+@transaction.atomic
+def declare_conflict(*, by, reviewer, kind, project=None, submission=None, organization="", note=""):
+    """A reviewer declares their own tie, or an editor declares one for a reviewer.
+    The reviewer is taken off open submissions the conflict touches."""
+    if by.pk != reviewer.pk and not is_editor(by):
+        raise TransitionError(
+            _("Reviewers declare their own conflicts; editors may declare them for anyone.")
+        )
+    if kind not in Conflict.Kind.values:
+        raise TransitionError(_("Choose the type of the conflict."))
+    if project is None and submission is None and not organization.strip():
+        raise TransitionError(_("Name the project, the submission or the organisation the conflict is with."))
+    conflict = Conflict.objects.create(
+        reviewer=reviewer,
+        kind=kind,
+        project=project,
+        submission=submission,
+        organization=organization.strip(),
+        note=note,
+        declared_by=by,
+    )
+    for assigned in reviewer.assigned_submissions.open():
+        if is_conflicted(reviewer, assigned):
+            assigned.reviewers.remove(reviewer)
+            _record(
+                assigned, by=by, action="assign", from_state=assigned.state, to_state=assigned.state,
+                detail=f"unassigned {reviewer.get_username()}: conflict declared",
+            )  # fmt: skip
+    return conflict

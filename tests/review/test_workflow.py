@@ -128,7 +128,7 @@ class TestSubmit:
     )
     def test_it_refuses_to_submit_from_other_states(self, founder, state):
         submission = make_submission(founder, state=state)
-        with pytest.raises(TransitionError, match="cannot be submitted"):
+        with pytest.raises(TransitionError, match="so you cannot submit it"):
             workflow.submit(submission, by=founder)
         submission.refresh_from_db()
         assert submission.state == state and not submission.events.exists()
@@ -162,12 +162,12 @@ class TestWithdraw:
     @pytest.mark.parametrize("state", [State.PUBLISHED, State.REJECTED, State.WITHDRAWN])
     def test_it_refuses_after_the_end(self, founder, state):
         submission = make_submission(founder, state=state)
-        with pytest.raises(TransitionError, match="cannot be withdrawn"):
+        with pytest.raises(TransitionError, match="so you cannot withdraw it"):
             workflow.withdraw(submission, by=founder, reason="Too late")
 
     def test_it_requires_a_reason(self, founder):
         submission = make_submission(founder)
-        with pytest.raises(TransitionError, match="why"):
+        with pytest.raises(TransitionError, match="Give a reason"):
             workflow.withdraw(submission, by=founder, reason="   ")
         submission.refresh_from_db()
         assert submission.state == State.DRAFT

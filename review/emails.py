@@ -1,0 +1,65 @@
+"""Decision emails to founders: subject, text and HTML templates, in the founder's language.
+
+Sent after the decision has committed; a failing mail server never undoes a decision:
+the failure is logged and recorded as an internal Event that staff see in the admin.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+logger = logging.getLogger("aimap.review.emails")
+
+DECISIONS = {"request_changes", "approve", "reject", "publish", "unpublish"}
+
+
+def render(action, context, language):
+    """(subject, text, html) of the email for `action`, in `language`."""
+    with translation.override(language):
+        subject = render_to_string(f"emails/{action}_subject.txt", context).strip()
+        text = render_to_string(f"emails/{action}.txt", context)
+        html = render_to_string(f"emails/{action}.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def notify_founder(*, action, submission=None, project=None, recipient, actor, note="", language=None):
+    """Queue the email for `action` to `recipient`, sent once the transaction commits.
+
+    `note` is the text meant for the founder (a comment or a reason); internal notes
+    are never passed here. Nobody is emailed about their own action.
+    """
+    if action not in DECISIONS or recipient is None or not recipient.email:
+        return
+    if actor is not None and actor.pk == recipient.pk:
+        return
+    language = language or (submission.language if submission else settings.LANGUAGE_CODE)
+    context = {
+        "action": action,
+        "submission": submission,
+        "project": project,
+        "note": note,
+        "site_url": settings.SITE_URL,
+    }
+
+    def send():
+        try:
+            subject, text, html = render(action, context, language)
+            message = EmailMultiAlternatives(subject, text, to=[recipient.email])
+            message.attach_alternative(html, "text/html")
+            message.send()
+        except Exception as error:  # the decision stands; staff must see that the mail did not go
+            logger.exception("Decision email %s to %s failed", action, recipient.email)
+            from review.models import Event
+
+            Event.objects.create(
+                submission=submission,
+                project=project if submission is None else None,
+                action="mail_failed",
+                detail=f"{action} email to {recipient.email} failed: {error}",
+            )
+
+    transaction.on_commit(send)

@@ -1,0 +1,41 @@
+"""What publishing writes onto the registry: called by review.workflow only, inside its transaction."""
+
+from django.utils import timezone
+
+from registry.listing import copy_listing
+from registry.models import Project
+from review.models import Submission
+
+Kind = Submission.Kind
+
+
+def write_project(submission, *, publish_at=None):
+    """Create or update the Project that `submission` proposes, and return it.
+
+    new:    a new Project owned by the founder, published at `publish_at` (or now);
+    update: the live Project takes the proposed content; its slug and dates stay;
+    claim:  the live Project gets the founder as its owner; its content stays.
+    Every kind marks the listing as reviewed by the association.
+    """
+    now = timezone.now()
+    if submission.kind == Kind.NEW:
+        project = Project(owner=submission.owner, listed_by=Project.ListedBy.FOUNDER)
+    else:
+        project = Project.objects.select_for_update().get(pk=submission.project_id)
+
+    if submission.kind in (Kind.NEW, Kind.UPDATE):
+        copy_listing(submission, project)
+    if submission.kind == Kind.CLAIM:
+        project.owner = submission.owner
+
+    if submission.kind == Kind.NEW:
+        project.published_at = publish_at or now
+    elif not project.published or not project.published_at:
+        project.published_at = now  # an update or claim of a listing that was taken down
+    project.published = True
+    project.first_published_at = project.first_published_at or project.published_at
+    project.verified, project.verified_at = True, now
+    project.save()
+    if submission.kind in (Kind.NEW, Kind.UPDATE):
+        project.secondary_tracks.set(submission.secondary_tracks.all())
+    return project
