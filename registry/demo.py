@@ -751,10 +751,3 @@ def seed_projects(count, *, anchor=None, batch_size=BATCH_SIZE):
         report.created += len(projects)
         report.secondary_rows += len(rows)
     return report
-
-
-# --- Submissions -------------------------------------------------------------
-# Hook: review.Submission arrives with issues 3 and 4. Add `seed_submissions()` here
-# (for a deterministic subset of the demo projects and founders, at least one
-# submission in every workflow state, idempotent like the projects) and call it from
-# the command right after seed_projects().

@@ -14,7 +14,7 @@ from registry.listing import copy_listing
 from registry.models import Project
 from review import workflow
 from review.forms import ClaimForm, SubmissionForm, WithdrawForm
-from review.models import Submission
+from review.models import INTERNAL_ACTIONS, Submission
 from review.workflow import TransitionError
 
 SUBMIT = "submit"
@@ -73,7 +73,7 @@ def submission_detail(request, pk):
     submission = _own_submission(request, pk)
     context = {
         "submission": submission,
-        "events": submission.events.select_related("actor"),
+        "events": submission.events.exclude(action__in=INTERNAL_ACTIONS).select_related("actor"),
         "withdraw_form": WithdrawForm(),
         "missing": [
             Submission._meta.get_field(name).verbose_name

@@ -429,14 +429,10 @@ def _decide(action, submission, *, by, note, expected_version):
                 % {"required": required, "count": len(_approvals(locked))}
             )
     rule = TRANSITIONS[action]
-    moved = _move(locked, by=by, action=action, to_state=rule.target, note=note.strip())
-    emails.notify_founder(
-        action=action,
-        submission=moved,
-        recipient=moved.owner,
-        actor=by,
-        note=_founder_comments(moved, extra=note) if action != "approve" else note.strip(),
-    )
+    # The founder reads the reviewers' comments with the decider's note, on /my/ and by email.
+    founder_text = _founder_comments(locked, extra=note)
+    moved = _move(locked, by=by, action=action, to_state=rule.target, note=founder_text)
+    emails.notify_founder(action=action, submission=moved, recipient=moved.owner, actor=by, note=founder_text)
     return moved
 
 

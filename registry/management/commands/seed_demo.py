@@ -32,13 +32,19 @@ class Command(BaseCommand):
             report = demo.seed_projects(projects)
         except LookupError as error:
             raise CommandError(str(error)) from None
-        # Issues 3 and 4: demo.seed_submissions() goes here once review.Submission exists.
+        from review.demo import seed_submissions  # the review app builds on the registry
+
+        submissions_created, submissions_there = seed_submissions()
 
         self.stdout.write(f"Logos: {logos_created} created, {logos_there} already there ({demo.LOGO_DIR}/).")
         self.stdout.write(
             f"Projects: {report.created} created, {report.already_there} already there "
             f"({report.secondary_rows} secondary-track links added); "
             f"{Project.objects.published().count()} public now."
+        )
+        self.stdout.write(
+            f"Submissions: {submissions_created} created, {submissions_there} already there "
+            "(one in every workflow state, owned by the demo founder)."
         )
         self.stdout.write(f"Accounts (log in at {settings.SITE_URL}/admin/):")
         for username, (user, created) in accounts.items():
