@@ -35,6 +35,25 @@ def _saved_message(request, submission):
         messages.success(request, _("Draft saved."))
 
 
+def _submission_form_page(request, *, instance=None, initial=None, save, context):
+    """GET: the form. POST: bind it (a draft unless "submit" was pressed), and when it is
+    valid make the one workflow call `save(form, submit=...)`; a refusal shows on the form."""
+    wants_submit = _wants_submit(request)
+    if request.method != "POST":
+        form = SubmissionForm(instance=instance, initial=initial, draft=True)
+    else:
+        form = SubmissionForm(request.POST, request.FILES, instance=instance, draft=not wants_submit)
+        if form.is_valid():
+            try:
+                submission = save(form, submit=wants_submit)
+            except TransitionError as error:
+                form.add_transition_error(error)
+            else:
+                _saved_message(request, submission)
+                return redirect(submission)
+    return render(request, "review/submission_form.html", {"form": form, "submission": None, **context})
+
+
 @login_required
 @require_safe
 def dashboard(request):
@@ -50,21 +69,11 @@ def dashboard(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def submission_new(request):
-    form = SubmissionForm(draft=True)
-    if request.method == "POST":
-        form = SubmissionForm(request.POST, request.FILES, draft=not _wants_submit(request))
-        if form.is_valid():
-            try:
-                if _wants_submit(request):
-                    submission = workflow.create_and_submit(by=request.user, content=form)
-                else:
-                    submission = workflow.create(by=request.user, content=form)
-            except TransitionError as error:
-                form.add_transition_error(error)
-            else:
-                _saved_message(request, submission)
-                return redirect(submission)
-    return render(request, "review/submission_form.html", {"form": form, "submission": None})
+    def save(form, *, submit):
+        step = workflow.create_and_submit if submit else workflow.create
+        return step(by=request.user, content=form)
+
+    return _submission_form_page(request, save=save, context={})
 
 
 @login_required
@@ -93,23 +102,12 @@ def submission_edit(request, pk):
             _("A submission that is %(state)s cannot be edited.") % {"state": submission.get_state_display()},
         )
         return redirect(submission)
-    form = SubmissionForm(instance=submission, draft=True)
-    if request.method == "POST":
-        form = SubmissionForm(
-            request.POST, request.FILES, instance=submission, draft=not _wants_submit(request)
-        )
-        if form.is_valid():
-            step = workflow.save_and_submit if _wants_submit(request) else workflow.save_draft
-            try:
-                saved = step(
-                    submission, by=request.user, content=form, expected_version=form.expected_version
-                )
-            except TransitionError as error:
-                form.add_transition_error(error)
-            else:
-                _saved_message(request, saved)
-                return redirect(saved)
-    return render(request, "review/submission_form.html", {"form": form, "submission": submission})
+
+    def save(form, *, submit):
+        step = workflow.save_and_submit if submit else workflow.save_draft
+        return step(submission, by=request.user, content=form, expected_version=form.expected_version)
+
+    return _submission_form_page(request, instance=submission, save=save, context={"submission": submission})
 
 
 @login_required
@@ -157,31 +155,17 @@ def project_edit(request, slug):
     if pending is not None:
         messages.info(request, _("This project already has an open submission; continue with it."))
         return redirect(pending)
-    form = SubmissionForm(
+
+    def save(form, *, submit):
+        return workflow.start_update(project, by=request.user, content=form, and_submit=submit)
+
+    return _submission_form_page(
+        request,
         instance=_proposal_from(project),
         initial={"secondary_tracks": project.secondary_tracks.all()},
-        draft=True,
+        save=save,
+        context={"project": project},
     )
-    if request.method == "POST":
-        form = SubmissionForm(
-            request.POST, request.FILES, instance=_proposal_from(project), draft=not _wants_submit(request)
-        )
-        if form.is_valid():
-            kind = Submission.Kind.UPDATE
-            try:
-                if _wants_submit(request):
-                    submission = workflow.create_and_submit(
-                        by=request.user, content=form, kind=kind, project=project
-                    )
-                else:
-                    submission = workflow.start_update(project, by=request.user, content=form)
-            except TransitionError as error:
-                form.add_transition_error(error)
-            else:
-                _saved_message(request, submission)
-                return redirect(submission)
-    context = {"form": form, "submission": None, "project": project}
-    return render(request, "review/submission_form.html", context)
 
 
 @login_required

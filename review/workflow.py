@@ -235,11 +235,12 @@ def create(*, by, content, kind=Kind.NEW, project=None):
 
 
 @transaction.atomic
-def start_update(project, *, by, content):
-    """The owner of a published project proposes changes: a new `update` draft."""
+def start_update(project, *, by, content, and_submit=False):
+    """The owner of a project proposes changes: a new `update` draft (submitted at once if asked)."""
     if project.owner_id != by.pk:
         raise TransitionError(_("Only the project's owner can propose changes to it."))
-    return create(by=by, content=content, kind=Kind.UPDATE, project=project)
+    created = create(by=by, content=content, kind=Kind.UPDATE, project=project)
+    return submit(created, by=by) if and_submit else created
 
 
 @transaction.atomic
