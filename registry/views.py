@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track
 
 
@@ -24,17 +25,38 @@ def home(request):
     return render(request, "registry/home.html", context)
 
 
+PAGE_SIZES = (24, 48, 96)
+
+
+def page_size(request):
+    """The page size asked for, if it is one we offer."""
+    try:
+        size = int(request.GET.get("per_page", ""))
+    except ValueError:
+        return settings.PROJECTS_PER_PAGE
+    return size if size in PAGE_SIZES else settings.PROJECTS_PER_PAGE
+
+
 @require_safe
 def project_list(request):
-    paginator = Paginator(public_projects().newest_first(), settings.PROJECTS_PER_PAGE)
+    filterset = ProjectFilterSet(request.GET, queryset=public_projects())
+    paginator = Paginator(filterset.qs, page_size(request))
     # get_page: a malformed number is page 1, one past the end is the last page.
     page = paginator.get_page(request.GET.get("page"))
     context = {
+        "filterset": filterset,
         "page": page,
         "paginator": paginator,
         "page_range": paginator.get_elided_page_range(page.number),
+        "query": query_without(request.GET, "page"),
+        "chips": active_filters(filterset, request.GET),
+        "ignored": filterset.ignored_messages(),
+        "page_sizes": PAGE_SIZES,
     }
-    return render(request, "registry/project_list.html", context)
+    template = "registry/project_list.html"
+    if request.htmx:
+        template += "#results"  # only the results: the filters stay as they are
+    return render(request, template, context)
 
 
 @require_safe

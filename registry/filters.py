@@ -1,0 +1,204 @@
+"""ProjectFilterSet: every list parameter of the brief, for the list, the map, exports and the API.
+
+Invalid values never fail a request: django-filter leaves a field that does not
+validate out of `cleaned_data`, so it is ignored, and `ignored_messages()` says so.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from registry.fields import has_any
+from registry.listing import (
+    BusinessModel,
+    CustomerType,
+    FoundationModel,
+    FundingStage,
+    Modality,
+    Seeking,
+    Stage,
+    Status,
+    TargetMarket,
+    TeamSize,
+)
+from registry.models import Project, Track
+
+SEARCH_FIELDS = ("name", "name_en", "tagline", "description", "organization")
+MAX_QUERY_LENGTH = 100
+SORTS = {
+    "newest": ("-published_at", "-pk"),
+    "name": ("name", "pk"),
+    "founded": ("-founded_year", "-published_at", "-pk"),
+}
+
+
+def search_terms(text):
+    """The whitespace-separated terms of a query, at most MAX_QUERY_LENGTH characters in all."""
+    return (text or "")[:MAX_QUERY_LENGTH].split()
+
+
+class TrackFilter(django_filters.ModelMultipleChoiceFilter):
+    """Tracks named by slug in the URL, matched by primary key in SQL (no join)."""
+
+    def get_filter_predicate(self, v):
+        return {"track": v.pk}
+
+
+class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
+    """Rows whose many-of field holds any of the chosen codes."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        return qs.filter(has_any(self.field_name, value)) if value else qs
+
+
+class ProjectFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    track = TrackFilter(
+        field_name="track",
+        to_field_name="slug",
+        queryset=Track.objects.all(),
+        label=_("Track"),
+        distinct=False,
+    )
+    hq_country = django_filters.MultipleChoiceFilter(choices=countries, label=_("Country"), distinct=False)
+    hq_city = django_filters.CharFilter(lookup_expr="iexact", label=_("City"))
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"), distinct=False)
+    funding_stage = django_filters.MultipleChoiceFilter(
+        choices=FundingStage.choices, label=_("Funding"), distinct=False
+    )
+    team_size = django_filters.MultipleChoiceFilter(
+        choices=TeamSize.choices, label=_("Team size"), distinct=False
+    )
+    target_market = django_filters.MultipleChoiceFilter(
+        choices=TargetMarket.choices, label=_("Target market"), distinct=False
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"), distinct=False)
+    business_models = MultiChoiceFilter(choices=BusinessModel.choices, label=_("Business models"))
+    customer_types = MultiChoiceFilter(choices=CustomerType.choices, label=_("Customers"))
+    foundation_models = MultiChoiceFilter(choices=FoundationModel.choices, label=_("Foundation models"))
+    modalities = MultiChoiceFilter(choices=Modality.choices, label=_("Modalities"))
+    seeking = MultiChoiceFilter(choices=Seeking.choices, label=_("Looking for"))
+    founded_min = django_filters.NumberFilter(
+        field_name="founded_year", lookup_expr="gte", label=_("Founded from"), min_value=1900, max_value=2100
+    )
+    founded_max = django_filters.NumberFilter(
+        field_name="founded_year", lookup_expr="lte", label=_("Founded until"), min_value=1900, max_value=2100
+    )
+    sort = django_filters.ChoiceFilter(
+        method="sort_by",
+        choices=[("newest", _("Newest")), ("name", _("Name")), ("founded", _("Founded"))],
+        label=_("Sort"),
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Project
+        fields = []
+
+    # The side panel's filters, in order; many-of ones are ticked in a list of checkboxes.
+    PANEL = ["track", "stage", "funding_stage", "team_size", "business_models", "target_market",
+             "customer_types", "foundation_models", "modalities", "seeking", "status", "hq_country"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.form.fields.items():
+            if name == "hq_country":
+                field.widget = forms.SelectMultiple(attrs={"class": "form-select form-select-sm", "size": 6})
+                field.widget.choices = field.choices
+            elif isinstance(field.widget, forms.SelectMultiple):
+                field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+            elif isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                field.widget.attrs["class"] = "form-control form-control-sm"
+        self.form.fields["q"].widget.attrs.update(
+            {
+                "type": "search",
+                "placeholder": _("Search names, taglines, descriptions…"),
+                "maxlength": MAX_QUERY_LENGTH,
+            }
+        )
+
+    def panel_fields(self):
+        return [self.form[name] for name in self.PANEL]
+
+    def search(self, queryset, name, value):
+        """Every term must appear, as a substring, in one of the searched fields; `%` and `_`
+        are literal (Django escapes them). Name matches rank first."""
+        terms = search_terms(value)
+        for term in terms:
+            matches = Q()
+            for field in SEARCH_FIELDS:
+                matches |= Q(**{f"{field}__icontains": term})
+            queryset = queryset.filter(matches)
+        if terms:
+            queryset = queryset.annotate(
+                name_rank=Case(
+                    When(Q(name__icontains=terms[0]) | Q(name_en__icontains=terms[0]), then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+        return queryset
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS["newest"]))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not data.get("sort"):
+            ranked = "name_rank" in queryset.query.annotations
+            queryset = queryset.order_by(*(("name_rank",) if ranked else ()), *SORTS["newest"])
+        return queryset
+
+    def ignored_messages(self):
+        """One message per parameter that was not understood and is therefore ignored."""
+        messages = []
+        for name in self.form.errors:
+            label = self.filters[name].label if name in self.filters else name
+            messages.append(
+                _("“%(label)s”: %(value)s was not understood and is ignored.")
+                % {
+                    "label": label,
+                    "value": ", ".join(self.data.getlist(name)) if hasattr(self.data, "getlist") else "",
+                }
+            )
+        return messages
+
+
+def query_without(params, name, value=None):
+    """The query string of `params` without parameter `name` (or only its `value`)."""
+    copy = params.copy()
+    copy.pop("page", None)  # a changed filter starts again at page 1
+    if value is None:
+        copy.pop(name, None)
+    else:
+        copy.setlist(name, [v for v in copy.getlist(name) if v != value])
+    return copy.urlencode()
+
+
+def active_filters(filterset, params):
+    """(label, value label, link without it) for each filter in use: removable chips."""
+    if not filterset.is_bound:
+        return []
+    filterset.is_valid()
+    chips = []
+    for name, value in filterset.form.cleaned_data.items():
+        if name == "sort" or value in (None, "", [], ()) or (hasattr(value, "exists") and not value.exists()):
+            continue
+        label = filterset.filters[name].label
+        if name == "track":
+            chips += [(label, track.name, query_without(params, name, track.slug)) for track in value]
+        elif isinstance(value, list):
+            choices = dict(filterset.filters[name].extra.get("choices") or [])
+            chips += [(label, choices.get(code, code), query_without(params, name, code)) for code in value]
+        else:
+            chips.append((label, value, query_without(params, name)))
+    return chips

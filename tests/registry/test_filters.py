@@ -1,0 +1,149 @@
+"""ProjectFilterSet, tested directly: one parameter at a time, then the awkward inputs."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.http import QueryDict
+
+from registry.filters import ProjectFilterSet
+from registry.models import Project
+from tests.base import make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def names(query):
+    filterset = ProjectFilterSet(QueryDict(query), queryset=Project.objects.published())
+    return [project.name for project in filterset.qs]
+
+
+@pytest.fixture
+def projects(db):
+    return {
+        "kefu": make_project(
+            name="智能客服机器人", name_en="SmartDesk", tagline="面向电商卖家的客服", track_slug="customer-service",
+            hq_country="CN", hq_city="杭州", stage="growth", funding_stage="series_a", team_size="11_50",
+            business_models=["subscription", "usage"], target_market="china", customer_types=["smb"],
+            foundation_models=["open_source"], modalities=["text", "audio"], seeking=["investment"],
+            status="active", founded_year=2021,
+        ),
+        "med": make_project(
+            name="医疗影像助手", name_en="MedScan", tagline="基层医院的影像辅助筛查", track_slug="healthcare",
+            hq_country="SG", hq_city="Singapore", stage="launched", funding_stage="seed", team_size="1_10",
+            business_models=["license"], target_market="global", customer_types=["enterprise", "government"],
+            foundation_models=["self_developed"], modalities=["image"], seeking=["partners", "compute"],
+            status="pivoted", founded_year=2018, organization="100% Health_Lab",
+        ),
+        "code": make_project(
+            name="CodePilot", tagline="An AI pair programmer for Python teams", track_slug="coding",
+            hq_country="US", hq_city="Seattle", stage="idea", funding_stage="bootstrapped", team_size="1_10",
+            business_models=["open_source"], target_market="overseas", customer_types=["developer"],
+            foundation_models=["proprietary_api"], modalities=["code"], seeking=["talent"], status="closed",
+            founded_year=2024, description="Written in Rust. 支持中文注释。",
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("track=customer-service", {"智能客服机器人"}),
+        ("track=customer-service&track=coding", {"智能客服机器人", "CodePilot"}),
+        ("hq_country=SG", {"医疗影像助手"}),
+        ("hq_country=SG&hq_country=US", {"医疗影像助手", "CodePilot"}),
+        ("hq_city=seattle", {"CodePilot"}),
+        ("stage=growth", {"智能客服机器人"}),
+        ("funding_stage=seed", {"医疗影像助手"}),
+        ("team_size=1_10", {"医疗影像助手", "CodePilot"}),
+        ("business_models=usage", {"智能客服机器人"}),
+        ("business_models=license&business_models=open_source", {"医疗影像助手", "CodePilot"}),
+        ("target_market=global", {"医疗影像助手"}),
+        ("customer_types=government", {"医疗影像助手"}),
+        ("foundation_models=open_source", {"智能客服机器人"}),
+        ("modalities=code", {"CodePilot"}),
+        ("seeking=compute", {"医疗影像助手"}),
+        ("status=closed", {"CodePilot"}),
+        ("founded_min=2020", {"智能客服机器人", "CodePilot"}),
+        ("founded_max=2020", {"医疗影像助手"}),
+        ("founded_min=2019&founded_max=2022", {"智能客服机器人"}),
+        ("stage=growth&hq_country=CN&modalities=audio", {"智能客服机器人"}),
+    ],
+)
+def test_each_parameter_filters(projects, query, expected):
+    assert set(names(query)) == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("客服", {"智能客服机器人"}),  # two characters, in the name
+        ("客服机", {"智能客服机器人"}),  # three
+        ("影像辅助", {"医疗影像助手"}),  # four, in the tagline
+        ("smartdesk", {"智能客服机器人"}),  # English name, any case
+        ("PYTHON", {"CodePilot"}),
+        ("rust 中文", {"CodePilot"}),  # mixed scripts, every term must match
+        ("100%", {"医疗影像助手"}),  # % is literal
+        ("e_l", set()),  # _ is literal: as a wildcard it would match "eal" in Health
+        ("Health_Lab", {"医疗影像助手"}),
+        ("不存在", set()),
+    ],
+)
+def test_search_finds_substrings(projects, q, expected):
+    assert set(names(urlencode({"q": q}))) == expected
+
+
+def test_name_matches_rank_first(db):
+    make_project(name="Other", tagline="A tool for agents")
+    make_project(name="Agents Hub", tagline="Something else")
+    assert names("q=agents") == ["Agents Hub", "Other"]
+
+
+@pytest.mark.parametrize(
+    ("query", "order"),
+    [
+        ("sort=name", ["CodePilot", "医疗影像助手", "智能客服机器人"]),
+        ("sort=founded", ["CodePilot", "智能客服机器人", "医疗影像助手"]),
+    ],
+)
+def test_it_sorts(projects, query, order):
+    assert names(query) == order
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["stage=unicorn", "track=no-such-track", "founded_min=abc", "founded_max=1e99", "sort=random", "hq_country=XX",
+     "modalities=smell", "q=" + "长" * 5000, "q=%27%22%5C%F0%9F%A4%96", "page=-1"],
+)  # fmt: skip
+def test_bad_values_are_ignored_with_a_message(projects, query):
+    filterset = ProjectFilterSet(QueryDict(query), queryset=Project.objects.published())
+    assert filterset.qs.count() <= 3
+    if not query.startswith(("q=", "page=")):
+        assert filterset.ignored_messages()
+
+
+def test_the_list_page_never_fails_on_bad_input(client, projects):
+    for query in [
+        "stage=unicorn&track=x",
+        "q=%00",
+        "founded_min=-1",
+        "per_page=1000000",
+        "page=99999999999999999999",
+    ]:
+        assert client.get(f"/projects/?{query}").status_code == 200, query
+
+
+def test_the_list_page_shows_removable_chips(client, projects):
+    response = client.get("/projects/?track=coding&stage=idea", headers={"accept-language": "en"})
+    assert response.context["paginator"].count == 1
+    chips = response.context["chips"]
+    assert [(str(label), str(value)) for label, value, _link in chips] == [
+        ("Track", "Coding & developer tools"),
+        ("Stage", "Idea"),
+    ]
+    assert chips[0][2] == "stage=idea"
+
+
+def test_htmx_requests_get_only_the_results(client, projects):
+    response = client.get("/projects/?track=coding", headers={"HX-Request": "true"})
+    assert response.text.lstrip().startswith('<div id="results"')
+    assert "<html" not in response.text and "CodePilot" in response.text
