@@ -1,9 +1,19 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from registry.forms import ProjectAdminForm
 from registry.models import Project, Track
+from review import workflow
+from review.admin_forms import ReasonForm
+from review.roles import is_editor
+from review.workflow import TransitionError
 
 
 @admin.register(Track)
@@ -50,7 +60,10 @@ class ProjectAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     raw_id_fields = ["owner"]
     filter_horizontal = ["secondary_tracks"]
-    readonly_fields = ["first_published_at", "created_at", "updated_at"]
+    # Publication goes through review.workflow (unpublish/republish buttons, with a reason
+    # kept in the audit trail), never through this form.
+    readonly_fields = ["published", "published_at", "first_published_at", "created_at", "updated_at"]
+    actions = ["feature", "unfeature"]
     fieldsets = [
         (_("Basics"), {"fields": ["name", "name_en", "slug", "tagline", "description", "logo"]}),
         (_("Tracks"), {"fields": ["track", "secondary_tracks"]}),
@@ -88,3 +101,65 @@ class ProjectAdmin(admin.ModelAdmin):
         if obj is not None and obj.first_published_at:
             fields.append("slug")  # stable once published: links out there point at it
         return fields
+
+    @admin.action(description=_("Feature the selected projects"), permissions=["change"])
+    def feature(self, request, queryset):
+        count = queryset.update(featured=True)
+        messages.success(request, gettext("%(count)s project(s) featured.") % {"count": count})
+
+    @admin.action(description=_("Stop featuring the selected projects"), permissions=["change"])
+    def unfeature(self, request, queryset):
+        count = queryset.update(featured=False)
+        messages.success(request, gettext("%(count)s project(s) no longer featured.") % {"count": count})
+
+    # --- Unpublish / republish: buttons on the change page, through review.workflow ----------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        project = self.get_object(request, object_id)
+        if project is not None and self.has_view_permission(request, project):
+            extra_context = {
+                **(extra_context or {}),
+                "project": project,
+                "events": project.events.select_related("actor", "submission"),
+                "show_internal": True,
+                "publication_form": ReasonForm(auto_id="id_publication_%s")
+                if is_editor(request.user)
+                else None,
+                "publication_url": reverse(
+                    "admin:registry_project_unpublish"
+                    if project.published
+                    else "admin:registry_project_republish",
+                    args=[project.pk],
+                ),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/unpublish/", view(self.unpublish_view), name="registry_project_unpublish"),
+            path("<int:pk>/republish/", view(self.republish_view), name="registry_project_republish"),
+            *super().get_urls(),
+        ]
+
+    def _publication(self, request, pk, call, success):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        project = get_object_or_404(Project, pk=pk)
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            try:
+                call(project, by=request.user, reason=form.cleaned_data["reason"])
+            except TransitionError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, success % {"name": project})
+        return redirect("admin:registry_project_change", project.pk)
+
+    @method_decorator(require_POST)
+    def unpublish_view(self, request, pk):
+        return self._publication(request, pk, workflow.unpublish, gettext("“%(name)s” is off the map."))
+
+    @method_decorator(require_POST)
+    def republish_view(self, request, pk):
+        return self._publication(request, pk, workflow.republish, gettext("“%(name)s” is on the map again."))

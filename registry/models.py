@@ -46,6 +46,9 @@ class Track(models.Model):
     def name(self):
         return self.name_zh if _in_chinese() else self.name_en
 
+    def get_absolute_url(self):
+        return reverse("registry:track-detail", kwargs={"slug": self.slug})
+
     @property
     def description(self):
         return (self.description_zh if _in_chinese() else self.description_en) or self.description_en

@@ -1,6 +1,10 @@
 from django.urls import path
 
+from django.contrib.sitemaps.views import sitemap
+
 from registry import views
+from registry.feeds import NewProjectsFeed
+from registry.sitemaps import SITEMAPS
 
 app_name = "registry"
 
@@ -8,4 +12,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("projects/", views.project_list, name="project-list"),
     path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
+    path("tracks/<slug:slug>/", views.track_detail, name="track-detail"),
+    path("feed/", NewProjectsFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
 ]

@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from registry.filters import ProjectFilterSet, active_filters, query_without
@@ -68,3 +70,34 @@ def project_detail(request, slug):
         "similar": public_projects().filter(track=project.track_id).exclude(pk=project.pk).newest_first()[:4],
     }
     return render(request, "registry/project_detail.html", context)
+
+
+@require_safe
+def track_detail(request, slug):
+    """One track: the list, filtered to it (the same FilterSet, so every filter still applies)."""
+    track = get_object_or_404(Track, slug=slug)
+    params = request.GET.copy()
+    params.setlist("track", [track.slug])
+    filterset = ProjectFilterSet(params, queryset=public_projects())
+    paginator = Paginator(filterset.qs, page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "track": track,
+        "page": page,
+        "paginator": paginator,
+        "page_range": paginator.get_elided_page_range(page.number),
+        "query": query_without(request.GET, "page"),
+    }
+    return render(request, "registry/track_detail.html", context)
+
+
+@require_safe
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /my/",
+        f"Sitemap: {request.build_absolute_uri(reverse('registry:sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -8,7 +8,7 @@ fetched, anonymously and in both languages, and searched for it.
 import pytest
 from django.urls import reverse
 
-from registry.models import Project
+from registry.models import Project, Track
 from review.models import Submission
 from tests.base import make_project, make_submission
 
@@ -19,7 +19,13 @@ UNPUBLISHED_STATES = [state for state in Submission.State if state != Submission
 
 def public_urls():
     """Every public page: the fixed ones, every page of the list, every public project."""
-    urls = [reverse("registry:home"), reverse("registry:project-list")]
+    urls = [
+        reverse("registry:home"),
+        reverse("registry:project-list"),
+        reverse("registry:feed"),
+        reverse("registry:sitemap"),
+        *(track.get_absolute_url() for track in Track.objects.all()),
+    ]
     count = Project.objects.published().count()
     urls += [f"{reverse('registry:project-list')}?page={n}" for n in range(1, count // 24 + 2)]
     urls += [project.get_absolute_url() for project in Project.objects.published()]

@@ -1,0 +1,35 @@
+"""The Atom feed of newly published projects."""
+
+from django.contrib.syndication.views import Feed
+from django.urls import reverse_lazy
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Project
+
+FEED_SIZE = 50
+
+
+class NewProjectsFeed(Feed):
+    feed_type = Atom1Feed
+    title = _("AI Innovation Map: newly published projects")
+    subtitle = _("AI projects reviewed by an independent industry association.")
+    link = reverse_lazy("registry:project-list")
+
+    def items(self):
+        return Project.objects.published().select_related("track").order_by("-first_published_at", "-pk")[:FEED_SIZE]
+
+    def item_title(self, project):
+        return project.display_name
+
+    def item_description(self, project):
+        return project.tagline
+
+    def item_pubdate(self, project):
+        return project.first_published_at or project.published_at
+
+    def item_updateddate(self, project):
+        return project.updated_at
+
+    def item_categories(self, project):
+        return [project.track.name]
