@@ -42,12 +42,12 @@ class Track(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("registry:track-detail", kwargs={"slug": self.slug})
+
     @property
     def name(self):
         return self.name_zh if _in_chinese() else self.name_en
-
-    def get_absolute_url(self):
-        return reverse("registry:track-detail", kwargs={"slug": self.slug})
 
     @property
     def description(self):

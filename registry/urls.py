@@ -1,6 +1,5 @@
-from django.urls import path
-
 from django.contrib.sitemaps.views import sitemap
+from django.urls import path
 
 from registry import views
 from registry.feeds import NewProjectsFeed
