@@ -13,8 +13,8 @@ def write_project(submission, *, publish_at=None):
     """Create or update the Project that `submission` proposes, and return it.
 
     new:    a new Project owned by the founder, published at `publish_at` (or now);
-    update: the live Project takes the proposed content; its slug and dates stay;
-    claim:  the live Project gets the founder as its owner; its content stays.
+    update: the Project takes the proposed content; its slug, dates and published flag stay;
+    claim:  the Project gets the founder as its owner; its content stays.
     Every kind marks the listing as reviewed by the association.
     """
     now = timezone.now()
@@ -29,11 +29,10 @@ def write_project(submission, *, publish_at=None):
         project.owner = submission.owner
 
     if submission.kind == Kind.NEW:
-        project.published_at = publish_at or now
-    elif not project.published or not project.published_at:
-        project.published_at = now  # an update or claim of a listing that was taken down
-    project.published = True
+        project.published, project.published_at = True, publish_at or now
     project.first_published_at = project.first_published_at or project.published_at
+    # An update or a claim changes content or owner only: a project an editor took down
+    # stays down until an editor republishes it (review.workflow.republish).
     project.verified, project.verified_at = True, now
     project.save()
     if submission.kind in (Kind.NEW, Kind.UPDATE):

@@ -33,27 +33,52 @@ def is_reviewer(user):
     return user.is_active and user.is_staff and REVIEWERS in _groups(user)
 
 
+def is_staff_member(user):
+    """A reviewer or an editor (the people conflicts are declared for)."""
+    return is_editor(user) or is_reviewer(user)
+
+
 def normalised_organization(name):
     return " ".join((name or "").split()).casefold()
 
 
-def is_conflicted(user, submission):
-    """The founder always is; so is anyone with a declared conflict touching it."""
-    if submission.owner_id == user.pk:
-        return True
-    if submission.project_id and submission.project.owner_id == user.pk:
-        return True
-    subject = Q(submission=submission.pk)
-    if submission.project_id:
-        subject |= Q(project=submission.project_id)
-    organization = normalised_organization(submission.organization)
+def _declared(user, *, subject, organizations):
+    """Whether `user` declared a conflict matching `subject` (a Q) or one of `organizations`."""
     conflicts = Conflict.objects.filter(reviewer=user)
     if conflicts.filter(subject).exists():
         return True
-    if organization:
-        declared = conflicts.exclude(organization="").values_list("organization", flat=True)
-        return any(normalised_organization(name) == organization for name in declared)
-    return False
+    wanted = {normalised_organization(name) for name in organizations} - {""}
+    if not wanted:
+        return False
+    declared = conflicts.exclude(organization="").values_list("organization", flat=True)
+    return any(normalised_organization(name) in wanted for name in declared)
+
+
+def is_conflicted_with_project(user, project):
+    """Its owner, or anyone who declared a tie to it or to its organisation."""
+    if not user.is_authenticated:
+        return False
+    if project.owner_id == user.pk:
+        return True
+    return _declared(user, subject=Q(project=project.pk), organizations=[project.organization])
+
+
+def is_conflicted(user, submission):
+    """The founder always is; so is anyone with a declared conflict touching it: the
+    submission, its project, or its organisation (the proposed one or the live one)."""
+    if not user.is_authenticated:
+        return False
+    if submission.owner_id == user.pk:
+        return True
+    subject = Q(submission=submission.pk)
+    organizations = [submission.organization]
+    if submission.project_id:
+        project = submission.project
+        if project.owner_id == user.pk:
+            return True
+        subject |= Q(project=project.pk)
+        organizations.append(project.organization)
+    return _declared(user, subject=subject, organizations=organizations)
 
 
 def roles(user, submission):

@@ -25,7 +25,18 @@ from registry.listing import Listing, copy_listing
 from registry.models import Project
 from review import emails, publishing
 from review.models import Conflict, Event, Review, Submission
-from review.roles import ASSIGNED, EDITOR, FOUNDER, REVIEWER, is_conflicted, is_editor, is_reviewer, roles
+from review.roles import (
+    ASSIGNED,
+    EDITOR,
+    FOUNDER,
+    REVIEWER,
+    is_conflicted,
+    is_conflicted_with_project,
+    is_editor,
+    is_reviewer,
+    is_staff_member,
+    roles,
+)
 
 State = Submission.State
 Kind = Submission.Kind
@@ -117,7 +128,7 @@ def check(action, submission, by, *, reason=None):
         )
     held = roles(by, submission)
     if not held & rule.who:
-        if (is_editor(by) or is_reviewer(by)) and is_conflicted(by, submission):
+        if is_staff_member(by) and is_conflicted(by, submission):
             raise TransitionError(
                 _(
                     "You are the founder of this submission or declared a conflict of interest with it, "
@@ -314,6 +325,7 @@ def withdraw(submission, *, by, reason, expected_version=None):
     """The founder takes back a submission that is not published yet."""
     locked = _lock(submission)
     _check_version(locked, expected_version)
+    reason = reason or ""
     check("withdraw", locked, by, reason=reason)
     return _move(locked, by=by, action="withdraw", to_state=State.WITHDRAWN, note=reason.strip())
 
@@ -373,7 +385,7 @@ def record_review(
     """An assigned reviewer's verdict (written again if they change their mind)."""
     locked = _lock(submission)
     if ASSIGNED not in roles(by, locked):
-        if is_conflicted(by, locked):
+        if is_staff_member(by) and is_conflicted(by, locked):
             raise TransitionError(
                 _("You have a conflict of interest with this submission and cannot review it.")
             )
@@ -416,6 +428,7 @@ def _founder_comments(submission, *, extra=""):
 
 
 def _decide(action, submission, *, by, note, expected_version):
+    note = note or ""
     locked = _lock(submission)
     _check_version(locked, expected_version)
     check(action, locked, by, reason=note)
@@ -485,6 +498,12 @@ def _publish(locked, *, by, publish_at):
 # --- Projects on the map --------------------------------------------------------------
 
 
+def _owner_language(project):
+    """The language of the owner's latest submission: the one they use with us."""
+    latest = Submission.objects.filter(owner=project.owner_id).order_by("-updated_at", "-pk").first()
+    return latest.language if latest else settings.LANGUAGE_CODE
+
+
 def _lock_project(project):
     return Project.objects.select_for_update().get(pk=project.pk)
 
@@ -492,7 +511,11 @@ def _lock_project(project):
 def _check_project_editor(by, project, reason):
     if not is_editor(by):
         raise TransitionError(_("Only an editor can publish or unpublish a project."))
-    if not reason.strip():
+    if is_conflicted_with_project(by, project):
+        raise TransitionError(
+            _("You own this project or declared a conflict of interest with it, so another editor must decide.")
+        )
+    if not (reason or "").strip():
         raise TransitionError(
             _("Give a reason: it is kept in the audit trail."),
             errors={"reason": _("This field is required.")},
@@ -511,7 +534,7 @@ def unpublish(project, *, by, reason):
     _record(None, project=locked, by=by, action="unpublish", note=reason.strip())
     emails.notify_founder(
         action="unpublish", project=locked, recipient=locked.owner, actor=by, note=reason.strip(),
-        language=settings.LANGUAGE_CODE,
+        language=_owner_language(locked),
     )  # fmt: skip
     return locked
 
