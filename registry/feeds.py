@@ -17,7 +17,11 @@ class NewProjectsFeed(Feed):
     link = reverse_lazy("registry:project-list")
 
     def items(self):
-        return Project.objects.published().select_related("track").order_by("-first_published_at", "-pk")[:FEED_SIZE]
+        return (
+            Project.objects.published()
+            .select_related("track")
+            .order_by("-first_published_at", "-pk")[:FEED_SIZE]
+        )
 
     def item_title(self, project):
         return project.display_name

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from registry import views
+from registry import api, views
 from registry.feeds import NewProjectsFeed
 from registry.sitemaps import SITEMAPS
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
     path("tracks/<slug:slug>/", views.track_detail, name="track-detail"),
     path("feed/", NewProjectsFeed(), name="feed"),
+    path("data/projects.csv", api.projects_csv, name="data-csv"),
+    path("data/projects.json", api.projects_json, name="data-json"),
+    path("api/projects/", api.api_projects, name="api-projects"),
+    path("api/projects/<slug:slug>/", api.api_project, name="api-project"),
+    path("api/tracks/", api.api_tracks, name="api-tracks"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
 ]

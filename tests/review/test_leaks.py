@@ -17,6 +17,12 @@ MARKER = "LEAK-4f9c2e"
 UNPUBLISHED_STATES = [state for state in Submission.State if state != Submission.State.PUBLISHED]
 
 
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content).decode("utf-8")
+    return response.content.decode("utf-8")
+
+
 def public_urls():
     """Every public page: the fixed ones, every page of the list, every public project."""
     urls = [
@@ -24,11 +30,16 @@ def public_urls():
         reverse("registry:project-list"),
         reverse("registry:feed"),
         reverse("registry:sitemap"),
+        reverse("registry:data-csv"),
+        reverse("registry:data-json"),
+        reverse("registry:api-projects"),
+        reverse("registry:api-tracks"),
         *(track.get_absolute_url() for track in Track.objects.all()),
     ]
     count = Project.objects.published().count()
     urls += [f"{reverse('registry:project-list')}?page={n}" for n in range(1, count // 24 + 2)]
     urls += [project.get_absolute_url() for project in Project.objects.published()]
+    urls += [reverse("registry:api-project", args=[project.slug]) for project in Project.objects.published()]
     return urls
 
 
@@ -55,7 +66,7 @@ def test_no_pending_content_on_any_public_page(client, founder):
         for url in urls:
             response = client.get(url, headers={"accept-language": language})
             assert response.status_code == 200, url
-            assert MARKER not in response.text, f"{url} shows pending content"
+            assert MARKER not in body(response), f"{url} shows pending content"
     assert "Live tagline" in client.get(live.get_absolute_url()).text
 
 
@@ -63,5 +74,5 @@ def test_an_unpublished_project_is_on_no_public_page(client):
     hidden = make_project(published=False, name=f"{MARKER} hidden")
     make_project(name="Visible")
     for url in public_urls():
-        assert MARKER not in client.get(url).text, url
+        assert MARKER not in body(client.get(url)), url
     assert client.get(hidden.get_absolute_url()).status_code == 404

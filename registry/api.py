@@ -1,0 +1,137 @@
+"""Open data: the CSV and JSON downloads and the read-only JSON API.
+
+All of them read `Project.objects.published()` through the list's ProjectFilterSet, so
+the same GET parameters filter every format, and nothing unpublished can appear.
+"""
+
+import csv
+import json
+
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, Q
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from registry import opendata
+from registry.filters import ProjectFilterSet, query_without
+from registry.models import Project, Track
+
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 200
+EXPORT_CHUNK = 2000
+
+
+def open_projects():
+    return Project.objects.published().select_related("track").prefetch_related("secondary_tracks")
+
+
+def _json(data, status=200):
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+class _Echo:
+    """csv.writer writes into this and we stream what it returns."""
+
+    def write(self, value):
+        return value
+
+
+def _filtered(request):
+    return ProjectFilterSet(request.GET, queryset=open_projects()).qs
+
+
+@require_safe
+def projects_csv(request):
+    absolute = request.build_absolute_uri
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff"  # a byte-order mark, so that spreadsheet programs read UTF-8
+        yield writer.writerow(opendata.COLUMNS)
+        for project in _filtered(request).iterator(chunk_size=EXPORT_CHUNK):
+            yield writer.writerow(opendata.csv_row(opendata.record(project, absolute)))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="aimap-projects.csv"'
+    return response
+
+
+@require_safe
+def projects_json(request):
+    absolute = request.build_absolute_uri
+
+    def chunks():
+        yield "["
+        for number, project in enumerate(_filtered(request).iterator(chunk_size=EXPORT_CHUNK)):
+            yield ("," if number else "") + json.dumps(opendata.record(project, absolute), ensure_ascii=False)
+        yield "]\n"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="aimap-projects.json"'
+    return response
+
+
+@require_safe
+def api_projects(request):
+    try:
+        size = min(int(request.GET.get("page_size", API_PAGE_SIZE)), API_MAX_PAGE_SIZE)
+        if size < 1:
+            raise ValueError
+    except ValueError:
+        return _json(
+            {"detail": _("page_size must be a whole number from 1 to %(max)s.") % {"max": API_MAX_PAGE_SIZE}},
+            400,
+        )
+    filterset = ProjectFilterSet(request.GET, queryset=open_projects())
+    paginator = Paginator(filterset.qs, size)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        return _json({"detail": _("There is no such page.")}, 404)
+
+    def link(number):
+        base = query_without(request.GET, "page")
+        return request.build_absolute_uri(f"?{base}&page={number}" if base else f"?page={number}")
+
+    return _json(
+        {
+            "count": paginator.count,
+            "next": link(page.next_page_number()) if page.has_next() else None,
+            "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            "ignored": [str(message) for message in filterset.ignored_messages()],
+            "results": [opendata.record(project, request.build_absolute_uri) for project in page.object_list],
+        }
+    )
+
+
+@require_safe
+def api_project(request, slug):
+    project = get_object_or_404(open_projects(), slug=slug)
+    return _json(opendata.record(project, request.build_absolute_uri))
+
+
+@require_safe
+def api_tracks(request):
+    public = Q(projects__in=Project.objects.published())
+    tracks = Track.objects.annotate(project_count=Count("projects", filter=public)).order_by("order", "pk")
+    return _json(
+        {
+            "count": len(tracks),
+            "results": [
+                {
+                    "slug": track.slug,
+                    "name_zh": track.name_zh,
+                    "name_en": track.name_en,
+                    "description_zh": track.description_zh,
+                    "description_en": track.description_en,
+                    "color": track.color,
+                    "order": track.order,
+                    "project_count": track.project_count,
+                    "url": request.build_absolute_uri(track.get_absolute_url()),
+                }
+                for track in tracks
+            ],
+        }
+    )
