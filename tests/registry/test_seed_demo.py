@@ -81,8 +81,10 @@ def snapshot():
     insert itself aside)."""
     own_fields = [name for name in listing_field_names() if name not in ("track", "secondary_tracks")]
     state_fields = ["listed_by", "published", "published_at", "first_published_at", "featured", "verified"]
-    rows = Project.objects.filter(submissions__isnull=True).order_by("slug").values_list(
-        *own_fields, *state_fields, "verified_at", "track__slug", "owner__username"
+    rows = (
+        Project.objects.filter(submissions__isnull=True)
+        .order_by("slug")
+        .values_list(*own_fields, *state_fields, "verified_at", "track__slug", "owner__username")
     )
     secondary = {}
     for project_slug, track_slug in Through.objects.values_list("project__slug", "track__slug"):
