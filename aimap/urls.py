@@ -2,9 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "AI Innovation Map"
-admin.site.site_title = "AI Innovation Map"
+admin.site.site_header = _("AI Innovation Map — Review")
+admin.site.site_title = _("AI Innovation Map — Review")
+admin.site.index_title = _("AI Innovation Map — Review")
 
 urlpatterns = [
     path("", include("registry.urls")),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
     path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
     path("tracks/<slug:slug>/", views.track_detail, name="track-detail"),
+    path("map/", views.landscape, name="map"),
     path("feed/", NewProjectsFeed(), name="feed"),
     path("data/projects.csv", api.projects_csv, name="data-csv"),
     path("data/projects.json", api.projects_json, name="data-json"),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -101,3 +102,31 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('registry:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+MAP_TILES_PER_TRACK = 60
+
+
+@require_safe
+def landscape(request):
+    """Every track a panel of logo tiles (the list's filters apply), at most
+    MAP_TILES_PER_TRACK tiles each, with a link to the rest."""
+    filterset = ProjectFilterSet(request.GET, queryset=public_projects())
+    projects = filterset.qs.order_by("track", "name", "pk")
+    counts = dict(projects.order_by().values_list("track").annotate(total=Count("pk")))
+    tiles = {}
+    for track_id in counts:
+        tiles[track_id] = list(projects.filter(track=track_id)[:MAP_TILES_PER_TRACK])
+    panels = [
+        {"track": track, "projects": tiles.get(track.pk, []), "total": counts.get(track.pk, 0)}
+        for track in Track.objects.all()
+    ]
+    context = {
+        "filterset": filterset,
+        "panels": panels,
+        "total": sum(counts.values()),
+        "chips": active_filters(filterset, request.GET),
+        "ignored": filterset.ignored_messages(),
+        "query": query_without(request.GET, "page"),
+    }
+    return render(request, "registry/landscape.html", context)

@@ -51,7 +51,9 @@ def _review(submission, reviewer, recommendation, comment):
 def seed_submissions():
     """Returns (created, already there)."""
     User = get_user_model()
-    people = {user.username: user for user in User.objects.filter(username__in=["founder", "reviewer", "editor"])}
+    people = {
+        user.username: user for user in User.objects.filter(username__in=["founder", "reviewer", "editor"])
+    }
     if len(people) < 3:
         return 0, 0
     founder, reviewer, editor = people["founder"], people["reviewer"], people["editor"]

@@ -118,15 +118,16 @@ def _lock(submission):
     return Submission.objects.select_for_update().get(pk=submission.pk)
 
 
-def check(action, submission, by, *, reason=None):
-    """Raise TransitionError unless `by` may take `action` on `submission` now."""
+def check(action, submission, by, *, reason=None, held=None):
+    """Raise TransitionError unless `by` may take `action` on `submission` now.
+    `held`: `by`'s roles for it, when the caller has them already."""
     rule = TRANSITIONS[action]
     if submission.state not in rule.sources:
         raise TransitionError(
             _("This submission is %(state)s, so you cannot %(action)s it.")
             % {"state": submission.get_state_display().lower(), "action": rule.label}
         )
-    held = roles(by, submission)
+    held = roles(by, submission) if held is None else held
     if not held & rule.who:
         if is_staff_member(by) and is_conflicted(by, submission):
             raise TransitionError(
@@ -144,14 +145,31 @@ def check(action, submission, by, *, reason=None):
         raise TransitionError(
             _("Give a reason: the founder will read it."), errors={"reason": _("This field is required.")}
         )
+    if action == "approve":
+        _check_approvals(submission)
+
+
+def _check_approvals(submission):
+    required, count = settings.REVIEW_APPROVALS_REQUIRED, len(_approvals(submission))
+    if count < required:
+        raise TransitionError(
+            _(
+                "Approval needs %(required)s approving review(s) from reviewers without a conflict; "
+                "this submission has %(count)s."
+            )
+            % {"required": required, "count": count}
+        )
 
 
 def allowed_actions(submission, by):
     """The transitions `by` may take on `submission` now (for buttons)."""
+    held = roles(by, submission)
     allowed = []
-    for action in TRANSITIONS:
+    for action, rule in TRANSITIONS.items():
+        if submission.state not in rule.sources or not held & rule.who:
+            continue
         try:
-            check(action, submission, by)
+            check(action, submission, by, held=held)
         except TransitionError:
             continue
         allowed.append(action)
@@ -353,9 +371,10 @@ def start_review(submission, *, by, expected_version=None):
 
 
 @transaction.atomic
-def assign(submission, *, by, reviewer):
+def assign(submission, *, by, reviewer, expected_version=None):
     """An editor assigns a reviewer; a submitted one goes into review."""
     locked = _lock(submission)
+    _check_version(locked, expected_version)
     if EDITOR not in roles(by, locked):
         raise TransitionError(_("Only an editor without a conflict can assign reviewers."))
     if locked.state not in (State.SUBMITTED, State.IN_REVIEW):
@@ -380,10 +399,20 @@ def assign(submission, *, by, reviewer):
 
 @transaction.atomic
 def record_review(
-    submission, *, by, authenticity, innovation, completeness, recommendation, comment="", internal_note=""
+    submission,
+    *,
+    by,
+    authenticity,
+    innovation,
+    completeness,
+    recommendation,
+    comment="",
+    internal_note="",
+    expected_version=None,
 ):
     """An assigned reviewer's verdict (written again if they change their mind)."""
     locked = _lock(submission)
+    _check_version(locked, expected_version)
     if ASSIGNED not in roles(by, locked):
         if is_staff_member(by) and is_conflicted(by, locked):
             raise TransitionError(
@@ -432,16 +461,6 @@ def _decide(action, submission, *, by, note, expected_version):
     locked = _lock(submission)
     _check_version(locked, expected_version)
     check(action, locked, by, reason=note)
-    if action == "approve":
-        required = settings.REVIEW_APPROVALS_REQUIRED
-        if len(_approvals(locked)) < required:
-            raise TransitionError(
-                _(
-                    "Approval needs %(required)s approving review(s) from reviewers without a conflict; "
-                    "this submission has %(count)s."
-                )
-                % {"required": required, "count": len(_approvals(locked))}
-            )
     rule = TRANSITIONS[action]
     # The founder reads the reviewers' comments with the decider's note, on /my/ and by email.
     founder_text = _founder_comments(locked, extra=note)
@@ -513,7 +532,9 @@ def _check_project_editor(by, project, reason):
         raise TransitionError(_("Only an editor can publish or unpublish a project."))
     if is_conflicted_with_project(by, project):
         raise TransitionError(
-            _("You own this project or declared a conflict of interest with it, so another editor must decide.")
+            _(
+                "You own this project or declared a conflict of interest with it, so another editor must decide."
+            )
         )
     if not (reason or "").strip():
         raise TransitionError(

@@ -385,7 +385,7 @@ class TestUnpublishRepublish:
             "The website is down for months.",
             None,
         )
-        with pytest.raises(TransitionError, match="not published|未发布"):
+        with pytest.raises(TransitionError, match=r"not published|未发布"):
             workflow.unpublish(project, by=editor, reason="again")
 
         workflow.republish(project, by=editor, reason="It is back online.")
@@ -637,7 +637,9 @@ class TestDecisionEmails:
         owner_editor = make_editor()
         project = make_project(owner=owner_editor)
         with django_capture_on_commit_callbacks(execute=True):
-            emails.notify_founder(action="unpublish", project=project, recipient=owner_editor, actor=owner_editor)
+            emails.notify_founder(
+                action="unpublish", project=project, recipient=owner_editor, actor=owner_editor
+            )
         assert mailoutbox == []
 
     def test_an_editor_cannot_take_down_their_own_project(self):

@@ -251,7 +251,19 @@ def test_allowed_actions_offers_exactly_what_the_table_allows(state, role):
     actor = person(submission)
     offered = set(workflow.allowed_actions(submission, actor))
     table = {action for action in workflow.TRANSITIONS if expected(state, action, role)}
+    table.discard("approve")  # no approving review yet: the button waits for one
     assert offered == table
+
+
+def test_approve_is_offered_once_the_approving_reviews_are_there(founder):
+    submission = build_submission(State.IN_REVIEW)
+    reviewer = assigned(make_staff("Reviewers"), submission)
+    assert "approve" not in workflow.allowed_actions(submission, reviewer)
+    Review.objects.create(
+        submission=submission, reviewer=reviewer, authenticity=4, innovation=4, completeness=4,
+        recommendation=Review.Recommendation.APPROVE,
+    )  # fmt: skip
+    assert "approve" in workflow.allowed_actions(submission, reviewer)
 
 
 # --- Projects on the map: unpublish and republish -------------------------------------------
