@@ -107,3 +107,21 @@ def has_any(field_name, codes):
     for code in codes:
         query |= models.Q(**{f"{field_name}__contains": f"{SEPARATOR}{code}{SEPARATOR}"})
     return query
+
+
+class SearchTokensField(models.TextField):
+    """The search tokens of a listing (registry.search), worked out whenever the row is
+    written, bulk inserts included: kept up to date without anyone having to remember."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        from registry.search import document
+
+        value = document(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value

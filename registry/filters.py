@@ -24,19 +24,14 @@ from registry.listing import (
     TeamSize,
 )
 from registry.models import Project, Track
+from registry.search import MAX_QUERY_LENGTH, matching
+from registry.search import query_terms as search_terms
 
-SEARCH_FIELDS = ("name", "name_en", "tagline", "description", "organization")
-MAX_QUERY_LENGTH = 100
 SORTS = {
     "newest": ("-published_at", "-pk"),
     "name": ("name", "pk"),
     "founded": ("-founded_year", "-published_at", "-pk"),
 }
-
-
-def search_terms(text):
-    """The whitespace-separated terms of a query, at most MAX_QUERY_LENGTH characters in all."""
-    return (text or "")[:MAX_QUERY_LENGTH].split()
 
 
 class TrackFilter(django_filters.ModelMultipleChoiceFilter):
@@ -129,14 +124,10 @@ class ProjectFilterSet(django_filters.FilterSet):
         return [self.form[name] for name in self.PANEL]
 
     def search(self, queryset, name, value):
-        """Every term must appear, as a substring, in one of the searched fields; `%` and `_`
-        are literal (Django escapes them). Name matches rank first."""
+        """Every term must appear, as a substring, in one of the searched fields (registry.search);
+        `%` and `_` are literal. Name matches rank first."""
         terms = search_terms(value)
-        for term in terms:
-            matches = Q()
-            for field in SEARCH_FIELDS:
-                matches |= Q(**{f"{field}__icontains": term})
-            queryset = queryset.filter(matches)
+        queryset = matching(queryset, value)
         if terms:
             queryset = queryset.annotate(
                 name_rank=Case(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from registry.fields import SearchTokensField
 from registry.listing import Listing
 from registry.slugs import unique_slug
 
@@ -92,6 +93,7 @@ class Project(Listing):
     verified_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_tokens = SearchTokensField(_("search tokens"))
 
     objects = ProjectQuerySet.as_manager()
 

@@ -1,0 +1,85 @@
+"""Search for Chinese and English substrings, answered from an index on PostgreSQL.
+
+Each project keeps `search_tokens` (registry.models.Project): the searched fields cut
+into tokens. CJK runs give their single characters and their two-character pairs;
+other words (Latin letters, digits) give every suffix, so that a prefix query on the
+tokens finds any substring of a word. On PostgreSQL a GIN index over those tokens
+(migration registry/0004) narrows the candidates; every term is then confirmed by a
+plain substring match (`icontains`), so the index never changes *what* is found, only
+how fast. SQLite has no such index and simply scans. docs/decisions/0008-search.md.
+"""
+
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+
+SEARCH_FIELDS = ("name", "name_en", "tagline", "description", "organization")
+MAX_QUERY_LENGTH = 100
+MAX_SUFFIXES = 24  # a word longer than this contributes its first 24 suffixes
+
+# Han ideographs (with extensions A and the compatibility block), kana and hangul:
+# scripts written without spaces between words.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+PIECES = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+")
+IS_CJK = re.compile(rf"[{CJK}]")
+
+
+def _pieces(text):
+    return PIECES.findall((text or "").casefold())
+
+
+def tokens(text):
+    """The index tokens of `text`, as a set."""
+    found = set()
+    for piece in _pieces(text):
+        if IS_CJK.match(piece):
+            found.update(piece)
+            found.update(piece[i : i + 2] for i in range(len(piece) - 1))
+        else:
+            found.update(piece[i:] for i in range(min(len(piece), MAX_SUFFIXES)))
+    return found
+
+
+def document(project):
+    """The space-separated tokens stored for a project (or a submission)."""
+    text = " ".join(str(getattr(project, name) or "") for name in SEARCH_FIELDS)
+    return " ".join(sorted(tokens(text)))
+
+
+def query_terms(text):
+    """The whitespace-separated terms of a query, at most MAX_QUERY_LENGTH characters in all."""
+    return (text or "")[:MAX_QUERY_LENGTH].split()
+
+
+def _tsquery(term):
+    """A tsquery that every document containing `term` matches, or None if the term has
+    nothing indexable (only punctuation or symbols: then only the scan answers it)."""
+    parts = []
+    for piece in _pieces(term):
+        if IS_CJK.match(piece):
+            grams = [piece] if len(piece) == 1 else [piece[i : i + 2] for i in range(len(piece) - 1)]
+            parts += [f"'{gram}'" for gram in dict.fromkeys(grams)]
+        else:
+            parts.append("'{}':*".format(piece[:MAX_SUFFIXES].replace("'", "''")))
+    return " & ".join(parts) or None
+
+
+def matching(queryset, text):
+    """`queryset` narrowed to rows containing every term of `text` in a searched field."""
+    for term in query_terms(text):
+        tsquery = _tsquery(term) if connection.vendor == "postgresql" else None
+        if tsquery:
+            queryset = queryset.filter(
+                RawSQL(
+                    'array_to_tsvector(string_to_array("registry_project"."search_tokens", \' \')) @@ %s::tsquery',
+                    [tsquery],
+                    output_field=BooleanField(),
+                )
+            )
+        substring = Q()
+        for field in SEARCH_FIELDS:
+            substring |= Q(**{f"{field}__icontains": term})
+        queryset = queryset.filter(substring)
+    return queryset
