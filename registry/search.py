@@ -16,6 +16,12 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 SEARCH_FIELDS = ("name", "name_en", "tagline", "description", "organization")
+INDEX_NAME = "registry_project_search_gin"
+CREATE_INDEX_SQL = (
+    f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON registry_project "
+    "USING gin (array_to_tsvector(string_to_array(search_tokens, ' ')))"
+)
+DROP_INDEX_SQL = f"DROP INDEX IF EXISTS {INDEX_NAME}"
 MAX_QUERY_LENGTH = 100
 MAX_SUFFIXES = 24  # a word longer than this contributes its first 24 suffixes
 

@@ -6,9 +6,7 @@ which registry/search.py repeats word for word so that the planner uses it.
 
 from django.db import migrations
 
-from registry.search import document
-
-INDEX = "registry_project_search_gin"
+from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, document
 
 
 def fill_tokens(apps, schema_editor):
@@ -27,15 +25,12 @@ def fill_tokens(apps, schema_editor):
 
 def create_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {INDEX} ON registry_project "
-            "USING gin (array_to_tsvector(string_to_array(search_tokens, ' ')))"
-        )
+        schema_editor.execute(CREATE_INDEX_SQL)
 
 
 def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+        schema_editor.execute(DROP_INDEX_SQL)
 
 
 class Migration(migrations.Migration):
