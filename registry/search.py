@@ -24,6 +24,7 @@ CREATE_INDEX_SQL = (
 DROP_INDEX_SQL = f"DROP INDEX IF EXISTS {INDEX_NAME}"
 MAX_QUERY_LENGTH = 100
 MAX_SUFFIXES = 24  # a word longer than this contributes its first 24 suffixes
+MAX_TOKEN = 32  # and each is cut to 32 characters (PostgreSQL refuses lexemes over 2 KB)
 
 # Han ideographs (with extensions A and the compatibility block), kana and hangul:
 # scripts written without spaces between words.
@@ -44,7 +45,7 @@ def tokens(text):
             found.update(piece)
             found.update(piece[i : i + 2] for i in range(len(piece) - 1))
         else:
-            found.update(piece[i:] for i in range(min(len(piece), MAX_SUFFIXES)))
+            found.update(piece[i : i + MAX_TOKEN] for i in range(min(len(piece), MAX_SUFFIXES)))
     return found
 
 
@@ -68,7 +69,7 @@ def _tsquery(term):
             grams = [piece] if len(piece) == 1 else [piece[i : i + 2] for i in range(len(piece) - 1)]
             parts += [f"'{gram}'" for gram in dict.fromkeys(grams)]
         else:
-            parts.append("'{}':*".format(piece[:MAX_SUFFIXES].replace("'", "''")))
+            parts.append("'{}':*".format(piece[:MAX_TOKEN].replace("'", "''")))
     return " & ".join(parts) or None
 
 

@@ -67,3 +67,14 @@ def test_postgresql_answers_short_chinese_queries_from_the_gin_index():
         cursor.execute("RESET enable_seqscan")
     assert "registry_project_search_gin" in plan
     assert [project.name for project in queryset] == ["智能客服机器人"]
+
+
+def test_long_words_give_short_tokens():
+    assert max(len(token) for token in tokens("x" * 5000)) == 32
+    assert len(tokens("y" * 5000)) <= 24
+
+
+@pytest.mark.django_db
+def test_a_very_long_word_is_stored_and_found():
+    make_project(description="z" * 5000)
+    assert matching(Project.objects.all(), "z" * 40).exists()
