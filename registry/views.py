@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track
+from registry.stats import decisions_per_track, project_stats, totals, track_counts
 
 
 def public_projects():
@@ -19,9 +21,15 @@ def public_projects():
 @require_safe
 def home(request):
     projects = public_projects()
+    numbers = totals(projects)
+    tracks = list(Track.objects.all())
+    counts = track_counts(projects)
     context = {
-        "project_count": projects.count(),
-        "track_count": Track.objects.count(),
+        "project_count": numbers["projects"],
+        "country_count": numbers["countries"],
+        "reviewed_count": numbers["reviewed"],
+        "track_count": len(tracks),
+        "tracks": [(track, counts.get(track.pk, 0)) for track in tracks],
         "newest": projects.newest_first()[:8],
         "featured": projects.filter(featured=True).newest_first()[:4],
     }
@@ -93,6 +101,32 @@ def track_detail(request, slug):
 
 
 @require_safe
+def stats(request):
+    """Charts of the published projects (the list's filters apply), and the decisions per track."""
+    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
+    projects = filterset.qs
+    tracks = list(Track.objects.all())
+    numbers, charts = project_stats(projects, tracks, request.GET)
+    decisions, decision_total = decisions_per_track(tracks)
+    context = {
+        "filterset": filterset,
+        "numbers": numbers,
+        "charts": charts,
+        "decisions": decisions,
+        "decision_total": decision_total,
+        "chips": active_filters(filterset, request.GET),
+        "ignored": filterset.ignored_messages(),
+        "query": query_without(request.GET, "page"),
+    }
+    return render(request, "registry/stats.html", context)
+
+
+@require_safe
+def about_review(request):
+    return render(request, "registry/about_review.html", {"approvals": settings.REVIEW_APPROVALS_REQUIRED})
+
+
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
@@ -112,11 +146,16 @@ def landscape(request):
     """Every track a panel of logo tiles (the list's filters apply), at most
     MAP_TILES_PER_TRACK tiles each, with a link to the rest."""
     filterset = ProjectFilterSet(request.GET, queryset=public_projects())
-    projects = filterset.qs.order_by("track", "name", "pk")
+    projects = filterset.qs
     counts = dict(projects.order_by().values_list("track").annotate(total=Count("pk")))
+    first_in_track = Window(RowNumber(), partition_by=[F("track")], order_by=[F("name").asc(), F("pk").asc()])
     tiles = {}
-    for track_id in counts:
-        tiles[track_id] = list(projects.filter(track=track_id)[:MAP_TILES_PER_TRACK])
+    for project in (
+        projects.annotate(place=first_in_track)
+        .filter(place__lte=MAP_TILES_PER_TRACK)
+        .order_by("track", "place")
+    ):
+        tiles.setdefault(project.track_id, []).append(project)
     panels = [
         {"track": track, "projects": tiles.get(track.pk, []), "total": counts.get(track.pk, 0)}
         for track in Track.objects.all()
