@@ -9,6 +9,7 @@ plain substring match (`icontains`), so the index never changes *what* is found,
 how fast. SQLite has no such index and simply scans. docs/decisions/0008-search.md.
 """
 
+import functools
 import re
 
 from django.db import connection
@@ -37,15 +38,19 @@ def _pieces(text):
     return PIECES.findall((text or "").casefold())
 
 
+@functools.lru_cache(maxsize=200_000)
+def _piece_tokens(piece):
+    """The tokens of one run of CJK characters or one word (words repeat: cached)."""
+    if IS_CJK.match(piece):
+        return frozenset(piece) | frozenset(piece[i : i + 2] for i in range(len(piece) - 1))
+    return frozenset(piece[i : i + MAX_TOKEN] for i in range(min(len(piece), MAX_SUFFIXES)))
+
+
 def tokens(text):
     """The index tokens of `text`, as a set."""
     found = set()
     for piece in _pieces(text):
-        if IS_CJK.match(piece):
-            found.update(piece)
-            found.update(piece[i : i + 2] for i in range(len(piece) - 1))
-        else:
-            found.update(piece[i : i + MAX_TOKEN] for i in range(min(len(piece), MAX_SUFFIXES)))
+        found |= _piece_tokens(piece)
     return found
 
 
