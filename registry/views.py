@@ -48,17 +48,20 @@ def page_size(request):
     return size if size in PAGE_SIZES else settings.PROJECTS_PER_PAGE
 
 
+def paginate(request, queryset):
+    """The page asked for, as template context. A malformed number is page 1 and one past
+    the end is the last page (Paginator.get_page)."""
+    paginator = Paginator(queryset, page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    return {"page": page, "paginator": paginator, "page_range": paginator.get_elided_page_range(page.number)}
+
+
 @require_safe
 def project_list(request):
     filterset = ProjectFilterSet(request.GET, queryset=public_projects())
-    paginator = Paginator(filterset.qs, page_size(request))
-    # get_page: a malformed number is page 1, one past the end is the last page.
-    page = paginator.get_page(request.GET.get("page"))
     context = {
         "filterset": filterset,
-        "page": page,
-        "paginator": paginator,
-        "page_range": paginator.get_elided_page_range(page.number),
+        **paginate(request, filterset.qs),
         "query": query_without(request.GET, "page"),
         "chips": active_filters(filterset, request.GET),
         "ignored": filterset.ignored_messages(),
@@ -88,13 +91,9 @@ def track_detail(request, slug):
     params = request.GET.copy()
     params.setlist("track", [track.slug])
     filterset = ProjectFilterSet(params, queryset=public_projects())
-    paginator = Paginator(filterset.qs, page_size(request))
-    page = paginator.get_page(request.GET.get("page"))
     context = {
         "track": track,
-        "page": page,
-        "paginator": paginator,
-        "page_range": paginator.get_elided_page_range(page.number),
+        **paginate(request, filterset.qs),
         "query": query_without(request.GET, "page"),
     }
     return render(request, "registry/track_detail.html", context)
