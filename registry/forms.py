@@ -30,6 +30,11 @@ class ProjectAdminForm(ListingFormMixin, forms.ModelForm):
     def clean_logo(self):
         upload = self.cleaned_data.get("logo")
         if isinstance(upload, UploadedFile):
-            inspect_logo(upload)
-            return save_logo(upload)  # the stored name, never the raw upload
+            inspect_logo(upload)  # judged here; stored only once the whole form is valid
         return upload
+
+    def save(self, commit=True):
+        upload = self.cleaned_data.get("logo")
+        if isinstance(upload, UploadedFile):
+            self.instance.logo = save_logo(upload)  # the re-encoded copy's name, never the raw upload
+        return super().save(commit)
