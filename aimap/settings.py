@@ -291,6 +291,10 @@ PROJECTS_PER_PAGE = env_int("PROJECTS_PER_PAGE", 24, minimum=1, maximum=200)
 MAX_OPEN_DRAFTS = env_int("MAX_OPEN_DRAFTS", 5, minimum=1)
 REVIEW_APPROVALS_REQUIRED = env_int("REVIEW_APPROVALS_REQUIRED", 1, minimum=1)
 AUTO_PUBLISH = env_bool("AUTO_PUBLISH", False)
+# Editor imports: rows per file, and the largest list file and logo ZIP accepted.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 10_000, minimum=1)
+IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 10, minimum=1)
+IMPORT_MAX_LOGOS_MB = env_int("IMPORT_MAX_LOGOS_MB", 100, minimum=1)
 
 # --- Logging ----------------------------------------------------------------
 

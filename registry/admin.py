@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from registry.forms import ProjectAdminForm
 from registry.models import Project, Track
-from review import workflow
+from review import exports, workflow
 from review.admin_forms import ReasonForm
 from review.roles import is_editor
 from review.workflow import TransitionError
@@ -63,7 +63,7 @@ class ProjectAdmin(admin.ModelAdmin):
     # Publication goes through review.workflow (unpublish/republish buttons, with a reason
     # kept in the audit trail), never through this form.
     readonly_fields = ["published", "published_at", "first_published_at", "created_at", "updated_at"]
-    actions = ["feature", "unfeature"]
+    actions = ["feature", "unfeature", "export_csv", "export_xlsx"]
     fieldsets = [
         (_("Basics"), {"fields": ["name", "name_en", "slug", "tagline", "description", "logo"]}),
         (_("Tracks"), {"fields": ["track", "secondary_tracks"]}),
@@ -111,6 +111,25 @@ class ProjectAdmin(admin.ModelAdmin):
     def unfeature(self, request, queryset):
         count = queryset.update(featured=False)
         messages.success(request, gettext("%(count)s project(s) no longer featured.") % {"count": count})
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": is_editor(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    # --- Editors' exports: every field, review state included (review.exports) ---------------
+
+    def _export(self, queryset, file_format):
+        return exports.response(
+            "projects", exports.PROJECT_COLUMNS, exports.project_rows(queryset), file_format
+        )
+
+    @admin.action(description=_("Export the selected projects (CSV, every field)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._export(queryset, "csv")
+
+    @admin.action(description=_("Export the selected projects (XLSX, every field)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return self._export(queryset, "xlsx")
 
     # --- Unpublish / republish: buttons on the change page, through review.workflow ----------
 

@@ -15,23 +15,29 @@ MULTI_VALUED = {"secondary_tracks"} | {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def listing_values(listing, columns=SCHEMA_COLUMNS):
+    """{column: value} of a Project or a Submission for the schema `columns`: track slugs,
+    lists for many-valued fields, the logo's stored name, the country code."""
+    data = {}
+    for name in columns:
+        if name == "track":
+            value = listing.track.slug if listing.track_id else ""
+        elif name == "secondary_tracks":
+            value = [track.slug for track in listing.secondary_tracks.all()]
+        elif name == "logo":
+            value = listing.logo.name or ""
+        elif name == "hq_country":
+            value = listing.hq_country.code or ""
+        else:
+            value = getattr(listing, name)
+        data[name] = value
+    return data
+
+
 def record(project, absolute):
     """{column: value} for `project`; lists for many-valued columns. `absolute(path)` makes a full URL."""
-    data = {}
-    for name in SCHEMA_COLUMNS:
-        if name == "track":
-            value = project.track.slug
-        elif name == "secondary_tracks":
-            value = [track.slug for track in project.secondary_tracks.all()]
-        elif name == "logo":
-            value = project.logo.name or ""
-        elif name == "hq_country":
-            value = project.hq_country.code or ""
-        elif name == "contact_email":
-            value = project.public_contact_email
-        else:
-            value = getattr(project, name)
-        data[name] = value
+    data = listing_values(project)
+    data["contact_email"] = project.public_contact_email
     data.update(
         url=absolute(project.get_absolute_url()),
         logo_url=absolute(project.logo.url) if project.logo else "",

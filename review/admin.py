@@ -19,7 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from review import workflow
+from review import (
+    exports,
+    import_admin,  # noqa: F401 (registers the list imports' admin)
+    workflow,
+)
 from review.admin_forms import (
     STAFF_ACTIONS,
     AssignForm,
@@ -86,7 +90,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_filter = ["state", "track", "kind", AssignedToMeFilter, AwaitingMyReviewFilter]
     list_select_related = ["track", "owner"]
     search_fields = ["name", "name_en", "organization", "website", "owner__email"]
-    actions = ["start_review_of_selected", "publish_selected"]
+    actions = ["start_review_of_selected", "publish_selected", "export_csv", "export_xlsx"]
     view_on_site = False  # a submission's own URL is the founder's page
     fieldsets = [
         (None, {"fields": ["kind", "state", "owner", "project", "claim_evidence", "language"]}),
@@ -348,6 +352,20 @@ class SubmissionAdmin(admin.ModelAdmin):
             _("The conflict of interest is recorded."),
         )
         return self.back_to(submission)
+
+    # --- Editors' exports, review state included (review.exports) --------------------------
+
+    def _export(self, queryset, file_format):
+        rows = exports.submission_rows(queryset)
+        return exports.response("submissions", exports.SUBMISSION_COLUMNS, rows, file_format)
+
+    @admin.action(description=gettext_lazy("Export the selected submissions (CSV)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._export(queryset, "csv")
+
+    @admin.action(description=gettext_lazy("Export the selected submissions (XLSX)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return self._export(queryset, "xlsx")
 
     # --- Bulk actions: each submission through the same workflow call ---------------------
 

@@ -2,6 +2,7 @@
 rule (who may do what, when) is review.workflow's, which these forms feed."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -171,3 +172,64 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
     )
+
+
+class ImportUploadForm(forms.Form):
+    """The list and its logos. Sizes are checked before anything is read; what the rows
+    mean is review.importing's business."""
+
+    ENCODINGS = [
+        ("auto", _("Detect (UTF-8, with or without BOM, or GB18030/GBK)")),
+        ("utf-8", "UTF-8"),
+        ("gb18030", "GB18030 / GBK / GB2312"),
+        ("big5", "Big5"),
+        ("utf-16", "UTF-16"),
+    ]
+
+    file = forms.FileField(
+        label=_("List (CSV or XLSX)"),
+        help_text=_("First row: column names from the schema, e.g. name, track, website, tagline."),
+    )
+    encoding = forms.ChoiceField(label=_("Encoding of a CSV file"), choices=ENCODINGS, initial="auto")
+    logos = forms.FileField(
+        label=_("Logos (ZIP, optional)"),
+        required=False,
+        help_text=_("Image files named in the list's “logo” column. Nothing is fetched from the internet."),
+    )
+    public_contact_emails = forms.BooleanField(
+        label=_("The contact emails in this file are public"),
+        required=False,
+        help_text=_("Tick for an open-data export of the map; otherwise imported addresses are not shown."),
+    )
+
+    def _check_size(self, name, limit_mb):
+        upload = self.cleaned_data.get(name)
+        if upload and upload.size > limit_mb * 1024 * 1024:
+            raise forms.ValidationError(
+                _("This file is larger than %(size)s MB.") % {"size": limit_mb}, code="too_large"
+            )
+        return upload
+
+    def clean_file(self):
+        return self._check_size("file", settings.IMPORT_MAX_FILE_MB)
+
+    def clean_logos(self):
+        return self._check_size("logos", settings.IMPORT_MAX_LOGOS_MB)
+
+
+class ImportConfirmForm(forms.Form):
+    ALL_VALID, ALL_OR_NOTHING = "valid", "all"
+    mode = forms.ChoiceField(
+        label=_("Rows with errors"),
+        widget=forms.RadioSelect,
+        initial=ALL_VALID,
+        choices=[
+            (ALL_VALID, _("Import the valid rows; leave out the rows with errors")),
+            (ALL_OR_NOTHING, _("All or nothing: import nothing if any row has an error")),
+        ],
+    )
+    include = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, flagged_lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["include"].choices = [(line, line) for line in flagged_lines]

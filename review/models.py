@@ -247,6 +247,8 @@ ACTION_LABELS = {
     "assign": _("Reviewer assigned"),
     "review": _("Reviewed"),
     "mail_failed": _("Email not delivered"),
+    "import": _("Imported by the editors"),
+    "import_update": _("Updated by an import"),
 }
 
 
@@ -363,3 +365,40 @@ class Conflict(models.Model):
     def __str__(self):
         subject = self.project or self.submission or self.organization
         return f"{self.reviewer} – {subject} ({self.get_kind_display()})"
+
+
+class ListImport(models.Model):
+    """An uploaded list (CSV or XLSX, and a ZIP of logos) between its preview and its
+    import; kept afterwards as the record of what came in, when, and from whom.
+    The rules of importing are in review.importing."""
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed, not imported")
+        APPLIED = "applied", _("Imported")
+        DISCARDED = "discarded", _("Discarded")
+
+    file_name = models.CharField(_("file"), max_length=255)
+    data = models.BinaryField(_("content"))
+    logos_name = models.CharField(_("logos ZIP"), max_length=255, blank=True)
+    logos = models.BinaryField(_("logos"), null=True, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=16, default="auto")
+    public_contact_emails = models.BooleanField(_("contact emails in the file are public"), default=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PREVIEWED)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="list_imports",
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("list import")
+        verbose_name_plural = _("list imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.file_name}"

@@ -1,0 +1,222 @@
+"""Importing the long list in the admin: upload, preview, confirm (editors only).
+
+The upload is kept as a ListImport between preview and confirmation, so the preview and
+the import read the very same bytes, whichever app server answers. What a row means and
+what is written is review.importing's; these views only show its plan and call it.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from review import importing
+from review.admin_forms import ImportConfirmForm, ImportUploadForm
+from review.models import ListImport
+from review.roles import is_editor
+
+PREVIEW_ROWS = 200  # rows without problems shown in a preview; problems are always all shown
+REPORT_ROWS = 500  # rows with problems kept in an import's summary
+
+
+def row_report(rows, limit=REPORT_ROWS):
+    """The rows an editor must look at, as plain data (for the summary kept afterwards)."""
+    report = []
+    for row in rows:
+        if row.errors or row.warnings or row.similar:
+            report.append(
+                {
+                    "line": row.line,
+                    "name": row.name,
+                    "action": row.action,
+                    "errors": row.errors,
+                    "warnings": row.warnings,
+                    "similar": row.similar,
+                }
+            )
+    return report[:limit]
+
+
+@admin.register(ListImport)
+class ListImportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "state", "summary_text", "created_by", "created_at", "applied_at"]
+    list_filter = ["state"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+
+    # Editors only; an import stays as the record of what came in.
+    def has_module_permission(self, request):
+        return is_editor(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_editor(request.user)
+
+    def has_add_permission(self, request):
+        return is_editor(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_editor(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data", "logos")
+
+    @admin.display(description=_("summary"))
+    def summary_text(self, batch):
+        counts = batch.summary or {}
+        if not counts:
+            return ""
+        return _("%(create)s new, %(update)s updated, %(unchanged)s unchanged, %(error)s with errors") % {
+            "create": counts.get("created", counts.get("create", 0)),
+            "update": counts.get("updated", counts.get("update", 0)),
+            "unchanged": counts.get("unchanged", 0),
+            "error": counts.get("errors", counts.get("error", 0)),
+        }
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/confirm/", view(self.confirm_view), name="review_listimport_confirm"),
+            path("<int:pk>/discard/", view(self.discard_view), name="review_listimport_discard"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            **extra,
+        }
+
+    # --- Upload ---------------------------------------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload, logos = form.cleaned_data["file"], form.cleaned_data["logos"]
+            data = upload.read()
+            logo_bytes = logos.read() if logos else None
+            try:
+                plan = importing.plan_import(
+                    data,
+                    encoding=form.cleaned_data["encoding"],
+                    logos=logo_bytes,
+                    public_contact_emails=form.cleaned_data["public_contact_emails"],
+                )
+            except importing.ImportError_ as error:
+                form.add_error("logos" if "ZIP" in str(error) else "file", str(error))
+            else:
+                batch = ListImport.objects.create(
+                    file_name=upload.name[:255],
+                    data=data,
+                    logos_name=logos.name[:255] if logos else "",
+                    logos=logo_bytes,
+                    encoding=form.cleaned_data["encoding"],
+                    public_contact_emails=form.cleaned_data["public_contact_emails"],
+                    summary=plan.counts,
+                    created_by=request.user,
+                )
+                return redirect("admin:review_listimport_change", batch.pk)
+        context = self._context(request, _("Import a list of projects"), form=form)
+        return TemplateResponse(request, "admin/review/listimport/upload.html", context)
+
+    # --- Preview (and, once imported, the report) ----------------------------------------
+
+    def _plan(self, batch):
+        return importing.plan_import(
+            bytes(batch.data),
+            encoding=batch.encoding,
+            logos=bytes(batch.logos) if batch.logos else None,
+            public_contact_emails=batch.public_contact_emails,
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(ListImport, pk=object_id) if str(object_id).isdigit() else None
+        if batch is None:
+            return redirect("admin:review_listimport_changelist")
+        context = self._context(request, str(batch), batch=batch)
+        if batch.state == ListImport.State.PREVIEWED:
+            try:
+                plan = self._plan(batch)
+            except importing.ImportError_ as error:
+                context["file_error"] = str(error)
+            else:
+                problems = [row for row in plan.rows if row.errors or row.warnings or row.similar]
+                others = [row for row in plan.rows if row not in problems and row.action != "unchanged"]
+                flagged = [row.line for row in plan.rows if row.flagged]
+                context.update(
+                    plan=plan,
+                    counts=plan.counts,
+                    problems=problems,
+                    others=others[:PREVIEW_ROWS],
+                    others_hidden=max(0, len(others) - PREVIEW_ROWS),
+                    confirm_form=ImportConfirmForm(flagged_lines=flagged),
+                )
+        return TemplateResponse(request, "admin/review/listimport/preview.html", context)
+
+    # --- Confirm / discard ---------------------------------------------------------------
+
+    @method_decorator(require_POST)
+    def confirm_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(ListImport.objects.defer("data", "logos"), pk=pk)
+        form = ImportConfirmForm(request.POST, flagged_lines=request.POST.getlist("include"))
+        if not form.is_valid():
+            messages.error(request, _("Choose what to do with the rows that have errors."))
+            return redirect("admin:review_listimport_change", pk)
+        try:
+            with transaction.atomic():
+                batch = ListImport.objects.select_for_update().get(pk=pk)
+                if batch.state != ListImport.State.PREVIEWED:
+                    messages.error(request, _("This list was already imported or discarded."))
+                    return redirect("admin:review_listimport_change", pk)
+                result = importing.apply_import(
+                    bytes(batch.data),
+                    actor=request.user,
+                    encoding=batch.encoding,
+                    logos=bytes(batch.logos) if batch.logos else None,
+                    public_contact_emails=batch.public_contact_emails,
+                    source=batch.file_name,
+                    all_or_nothing=form.cleaned_data["mode"] == ImportConfirmForm.ALL_OR_NOTHING,
+                    include_flagged=form.cleaned_data["include"],
+                )
+                if result.applied:
+                    batch.state, batch.applied_at = ListImport.State.APPLIED, timezone.now()
+                    batch.summary = {**result.as_dict(), "rows": row_report(result.plan.rows)}
+                    batch.save(update_fields=["state", "applied_at", "summary"])
+        except importing.ImportError_ as error:
+            messages.error(request, str(error))
+            return redirect("admin:review_listimport_change", pk)
+        except DatabaseError:
+            messages.error(
+                request,
+                _("The map changed while the list was being imported; nothing was imported. Try again."),
+            )
+            return redirect("admin:review_listimport_change", pk)
+        (messages.success if result.applied else messages.error)(request, result.message)
+        return redirect("admin:review_listimport_change", pk)
+
+    @method_decorator(require_POST)
+    def discard_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        updated = ListImport.objects.filter(pk=pk, state=ListImport.State.PREVIEWED).update(
+            state=ListImport.State.DISCARDED
+        )
+        if updated:
+            messages.success(request, _("The list was discarded; nothing was imported."))
+        return redirect(reverse("admin:review_listimport_changelist"))

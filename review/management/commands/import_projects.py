@@ -1,0 +1,98 @@
+"""manage.py import_projects FILE [--dry-run]: the admin's import, for scripts.
+
+Prints what was (or, with --dry-run, would be) done and every row with an error, a
+warning or a look-alike. Exits with status 1 when the file cannot be imported, or when
+rows have errors and --all-or-nothing was given (nothing is written then).
+"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from registry.spreadsheets import AUTO, ENCODINGS
+from review import importing
+from review.roles import is_editor
+
+
+class Command(BaseCommand):
+    help = "Import listings from a CSV or XLSX file (the open-data columns), as the editors."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
+        parser.add_argument("--logos", type=Path, help="A ZIP of the logo files the 'logo' column names.")
+        parser.add_argument("--encoding", choices=(AUTO, *ENCODINGS), default=AUTO)
+        parser.add_argument(
+            "--all-or-nothing", action="store_true", help="Write nothing when any row has an error."
+        )
+        parser.add_argument(
+            "--include-flagged",
+            action="store_true",
+            help="Also import new rows that look like another listing (skipped by default).",
+        )
+        parser.add_argument(
+            "--public-contact-emails",
+            action="store_true",
+            help="The file's contact emails are public ones (an open-data export): show them.",
+        )
+        parser.add_argument("--by", metavar="EMAIL", help="The editor the audit trail names.")
+
+    def handle(self, *args, **options):
+        data = self._read(options["file"])
+        logos = self._read(options["logos"]) if options["logos"] else None
+        actor = self._editor(options["by"]) if options["by"] else None
+        try:
+            flagged = ()
+            if options["include_flagged"]:
+                plan = importing.plan_import(data, encoding=options["encoding"], logos=logos)
+                flagged = [row.line for row in plan.rows if row.flagged]
+            result = importing.apply_import(
+                data,
+                actor=actor,
+                encoding=options["encoding"],
+                logos=logos,
+                public_contact_emails=options["public_contact_emails"],
+                source=options["file"].name,
+                all_or_nothing=options["all_or_nothing"],
+                include_flagged=flagged,
+                dry_run=options["dry_run"],
+            )
+        except importing.ImportError_ as error:
+            raise CommandError(str(error)) from None
+        self._report(result)
+        if options["all_or_nothing"] and result.plan.has_errors:
+            raise CommandError(result.message)
+
+    def _read(self, path):
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: {error.strerror}") from None
+
+    def _editor(self, email):
+        user = get_user_model().objects.filter(email__iexact=email).first()
+        if user is None or not is_editor(user):
+            raise CommandError(f"{email} is not an editor.")
+        return user
+
+    def _report(self, result):
+        plan = result.plan
+        counts = plan.counts
+        self.stdout.write(
+            f"{counts['rows']} rows ({plan.format}{', ' + plan.encoding if plan.encoding else ''}): "
+            f"{counts['create']} new, {counts['update']} updated, {counts['unchanged']} unchanged, "
+            f"{counts['skip']} left alone, {counts['flagged']} look-alikes, {counts['error']} with errors"
+        )
+        for warning in plan.warnings:
+            self.stdout.write(f"warning: {warning}")
+        for row in plan.rows:
+            notes = [*row.errors, *row.warnings]
+            if row.similar:
+                notes.append("looks like: " + "; ".join(row.similar))
+            if notes:
+                self.stdout.write(
+                    f"line {row.line} {row.name or '(no name)'} [{row.action}]: " + " | ".join(notes)
+                )
+        style = self.style.SUCCESS if result.applied else self.style.WARNING
+        self.stdout.write(style(result.message))
