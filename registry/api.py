@@ -4,7 +4,6 @@ All of them read `Project.objects.published()` through the list's ProjectFilterS
 the same GET parameters filter every format, and nothing unpublished can appear.
 """
 
-import csv
 import json
 
 from django.core.paginator import InvalidPage, Paginator
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_safe
 from registry import opendata
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
+from registry.spreadsheets import csv_lines
 
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
@@ -31,13 +31,6 @@ def _json(data, status=200):
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-class _Echo:
-    """csv.writer writes into this and we stream what it returns."""
-
-    def write(self, value):
-        return value
-
-
 def _filtered(request):
     return ProjectFilterSet(request.GET, queryset=open_projects()).qs
 
@@ -45,15 +38,14 @@ def _filtered(request):
 @require_safe
 def projects_csv(request):
     absolute = request.build_absolute_uri
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield "\ufeff"  # a byte-order mark, so that spreadsheet programs read UTF-8
-        yield writer.writerow(opendata.COLUMNS)
         for project in _filtered(request).iterator(chunk_size=EXPORT_CHUNK):
-            yield writer.writerow(opendata.csv_row(opendata.record(project, absolute)))
+            yield opendata.csv_row(opendata.record(project, absolute))
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(opendata.COLUMNS, rows()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="aimap-projects.csv"'
     return response
 
