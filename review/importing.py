@@ -70,6 +70,13 @@ SPLIT = re.compile(r"\s*[;,，；、|]\s*")
 TRUE = {"true", "yes", "y", "1", "是", "对", "x", "✓"}
 FALSE = {"false", "no", "n", "0", "否", "", "-"}
 ZIP_MAX_MEMBERS = 20_000
+# Values already looked up in the tracks, the choices or the country list while reading
+# (the model's validators would look them up once more, row by row).
+ALREADY_CHECKED = {"track", "hq_country"} | {
+    field.name
+    for field in Listing._meta.local_fields
+    if field.choices and not isinstance(field, MultiChoiceField)
+}
 
 
 class ImportError_(ValueError):
@@ -445,7 +452,8 @@ def _check_fields(row):
         return
     values = {name: value for name, value in row.values.items() if name != "slug"}
     probe = Project(**values)
-    exclude = [name for name in COLUMNS if name not in values] + ["logo", "search_tokens", "owner"]
+    exclude = [name for name in COLUMNS if name not in values or name in ALREADY_CHECKED]
+    exclude += ["logo", "search_tokens", "owner"]
     try:
         probe.clean_fields(exclude=exclude)
     except ValidationError as error:
