@@ -97,6 +97,12 @@ class Row:
     changes: list = field(default_factory=list)  # field names an update changes
     action: str = ""  # create, update, unchanged, skip, error
 
+    failed: set = field(default_factory=set)  # the columns with an error
+
+    def fail(self, column, message):
+        self.errors.append(f"{column}: {message}")
+        self.failed.add(column)
+
     @property
     def flagged(self):
         return bool(self.similar) and self.action == "create"
@@ -304,16 +310,14 @@ def _read_row(line, cells, columns, choices, archive, formulas):
     for index, name in columns.items():
         raw = cells[index] if index < len(cells) else ""
         if (line, index) in formulas or (str(raw).lstrip().startswith("=") and len(str(raw).strip()) > 1):
-            row.errors.append(
-                _("%(column)s: “%(value)s” looks like a spreadsheet formula. Import values, not formulas.")
-                % {"column": name, "value": _short(raw)}
-            )
+            message = _("“%(value)s” looks like a spreadsheet formula. Import values, not formulas.")
+            row.fail(name, message % {"value": _short(raw)})
             continue
         try:
             _read_cell(row, values, name, _text(raw), choices, archive)
         except ValidationError as error:
             for message in error.messages:
-                row.errors.append(f"{name}: {message}")
+                row.fail(name, message)
     row.name = values.get("name", "")
     row.values = values
     _check_fields(row)
@@ -444,12 +448,10 @@ def _find_logo(row, text, archive):
 def _check_fields(row):
     """The model's own field rules (lengths, URL, year, choices), for the columns given;
     only name and track may not be empty."""
-    if row.errors or "track" not in row.values or not row.values.get("name"):
-        if not row.values.get("name") and not any(e.startswith("name:") for e in row.errors):
-            row.errors.insert(0, "name: " + _("required."))
-        if "track" not in row.values and not any(e.startswith("track:") for e in row.errors):
-            row.errors.insert(0, "track: " + _("required."))
-        return
+    if not row.values.get("name") and "name" not in row.failed:
+        row.fail("name", _("required."))
+    if "track" not in row.values and "track" not in row.failed:
+        row.fail("track", _("required."))
     values = {name: value for name, value in row.values.items() if name != "slug"}
     probe = Project(**values)
     exclude = [name for name in COLUMNS if name not in values or name in ALREADY_CHECKED]
@@ -459,13 +461,13 @@ def _check_fields(row):
     except ValidationError as error:
         for name, problems in error.error_dict.items():
             for problem in problems:
-                if problem.code == "blank" and name not in REQUIRED:
+                if problem.code == "blank":  # only name and track are required: checked above
                     continue
-                row.errors.extend(f"{name}: {message}" for message in problem.messages)
-    if row.secondary is not None:
-        row.errors.extend(
-            f"secondary_tracks: {m}" for m in secondary_track_errors(row.values["track"], row.secondary)
-        )
+                for message in problem.messages:
+                    row.fail(name, message)
+    if row.secondary is not None and "track" in row.values:
+        for message in secondary_track_errors(row.values["track"], row.secondary):
+            row.fail("secondary_tracks", message)
 
 
 # --- Matching ----------------------------------------------------------------------
