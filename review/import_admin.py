@@ -107,16 +107,8 @@ class ListImportAdmin(admin.ModelAdmin):
             upload, logos = form.cleaned_data["file"], form.cleaned_data["logos"]
             data = upload.read()
             logo_bytes = logos.read() if logos else None
-            try:
-                plan = importing.plan_import(
-                    data,
-                    encoding=form.cleaned_data["encoding"],
-                    logos=logo_bytes,
-                    public_contact_emails=form.cleaned_data["public_contact_emails"],
-                )
-            except importing.ImportError_ as error:
-                form.add_error("logos" if "ZIP" in str(error) else "file", str(error))
-            else:
+            plan = self._plan_upload(form, data, logo_bytes)
+            if plan is not None:
                 batch = ListImport.objects.create(
                     file_name=upload.name[:255],
                     data=data,
@@ -131,6 +123,23 @@ class ListImportAdmin(admin.ModelAdmin):
         context = self._context(request, _("Import a list of projects"), form=form)
         return TemplateResponse(request, "admin/review/listimport/upload.html", context)
 
+    def _plan_upload(self, form, data, logo_bytes):
+        """The plan of an upload; or None, with the error added next to the field it is about."""
+        field = "logos"
+        try:
+            # The ZIP's own problems first: the list's messages may say "ZIP" too (an XLSX is one).
+            importing._open_zip(logo_bytes)
+            field = "file"
+            return importing.plan_import(
+                data,
+                encoding=form.cleaned_data["encoding"],
+                logos=logo_bytes,
+                public_contact_emails=form.cleaned_data["public_contact_emails"],
+            )
+        except importing.ImportError_ as error:
+            form.add_error(field, str(error))
+            return None
+
     # --- Preview (and, once imported, the report) ----------------------------------------
 
     def _plan(self, batch):
@@ -144,9 +153,11 @@ class ListImportAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        batch = get_object_or_404(ListImport, pk=object_id) if str(object_id).isdigit() else None
-        if batch is None:
+        object_id = str(object_id)
+        # ASCII digits only: "²".isdigit() is true too, and int("²") fails (a 500).
+        if not (object_id.isascii() and object_id.isdigit()):
             return redirect("admin:review_listimport_changelist")
+        batch = get_object_or_404(ListImport, pk=object_id)
         context = self._context(request, str(batch), batch=batch)
         if batch.state == ListImport.State.PREVIEWED:
             try:

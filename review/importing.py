@@ -90,6 +90,7 @@ class Row:
     values: dict = field(default_factory=dict)  # field name -> cleaned value
     secondary: list = None  # [Track] when the column is present
     logo: tuple = None  # (file name in the ZIP, bytes) when given and found
+    logo_missing: str = ""  # the warning when the named logo was not uploaded
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     similar: list = field(default_factory=list)  # descriptions of look-alike listings or rows
@@ -421,16 +422,17 @@ def _boolean(text):
 def _find_logo(row, text, archive):
     base = text.replace("\\", "/").rsplit("/", 1)[-1]
     if archive is None:
-        row.warnings.append(
-            _("logo: “%(file)s” was not uploaded (no ZIP of logos); imported without a logo.")
-            % {"file": _short(base)}
-        )
+        row.logo_missing = _(
+            "logo: “%(file)s” was not uploaded (no ZIP of logos); imported without a logo."
+        ) % {"file": _short(base)}
+        row.warnings.append(row.logo_missing)
         return None
     entry = archive.get(base.casefold())
     if entry is None:
-        row.warnings.append(
-            _("logo: “%(file)s” is not in the ZIP; imported without a logo.") % {"file": _short(base)}
-        )
+        row.logo_missing = _("logo: “%(file)s” is not in the ZIP; imported without a logo.") % {
+            "file": _short(base)
+        }
+        row.warnings.append(row.logo_missing)
         return None
     zip_file, info = entry
     if info.file_size > LOGO_MAX_BYTES:
@@ -499,6 +501,8 @@ def _match(rows, columns):
             continue
         seen[key] = row.line
         row.project = held.find(key)
+        if row.project is not None and row.project.logo and row.logo_missing:
+            row.warnings.remove(row.logo_missing)  # it keeps its logo (an export names the stored file)
         if row.project is None:
             row.action = "create"
             row.similar = held.similar(row.values)

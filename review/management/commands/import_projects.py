@@ -79,10 +79,14 @@ class Command(BaseCommand):
     def _report(self, result):
         plan = result.plan
         counts = plan.counts
+        # apply_import has turned the look-alikes not asked for into skips: count them apart
+        # from the founders' listings (only new rows have look-alikes).
+        flagged = sum(1 for row in plan.rows if row.similar)
+        left_alone = sum(1 for row in plan.rows if row.action == "skip" and not row.similar)
         self.stdout.write(
             f"{counts['rows']} rows ({plan.format}{', ' + plan.encoding if plan.encoding else ''}): "
             f"{counts['create']} new, {counts['update']} updated, {counts['unchanged']} unchanged, "
-            f"{counts['skip']} left alone, {counts['flagged']} look-alikes, {counts['error']} with errors"
+            f"{left_alone} left alone, {flagged} look-alikes, {counts['error']} with errors"
         )
         for warning in plan.warnings:
             self.stdout.write(f"warning: {warning}")
