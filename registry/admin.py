@@ -118,16 +118,20 @@ class ProjectAdmin(admin.ModelAdmin):
 
     # --- Editors' exports: every field, review state included (review.exports) ---------------
 
+    def has_export_permission(self, request):
+        """Exports carry what the public never sees (contact addresses, owners): editors only."""
+        return is_editor(request.user)
+
     def _export(self, queryset, file_format):
         return exports.response(
             "projects", exports.PROJECT_COLUMNS, exports.project_rows(queryset), file_format
         )
 
-    @admin.action(description=_("Export the selected projects (CSV, every field)"), permissions=["view"])
+    @admin.action(description=_("Export the selected projects (CSV, every field)"), permissions=["export"])
     def export_csv(self, request, queryset):
         return self._export(queryset, "csv")
 
-    @admin.action(description=_("Export the selected projects (XLSX, every field)"), permissions=["view"])
+    @admin.action(description=_("Export the selected projects (XLSX, every field)"), permissions=["export"])
     def export_xlsx(self, request, queryset):
         return self._export(queryset, "xlsx")
 

@@ -355,15 +355,19 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     # --- Editors' exports, review state included (review.exports) --------------------------
 
+    def has_export_permission(self, request):
+        """Exports carry what the public never sees (contact addresses, owners): editors only."""
+        return is_editor(request.user)
+
     def _export(self, queryset, file_format):
         rows = exports.submission_rows(queryset)
         return exports.response("submissions", exports.SUBMISSION_COLUMNS, rows, file_format)
 
-    @admin.action(description=gettext_lazy("Export the selected submissions (CSV)"), permissions=["view"])
+    @admin.action(description=gettext_lazy("Export the selected submissions (CSV)"), permissions=["export"])
     def export_csv(self, request, queryset):
         return self._export(queryset, "csv")
 
-    @admin.action(description=gettext_lazy("Export the selected submissions (XLSX)"), permissions=["view"])
+    @admin.action(description=gettext_lazy("Export the selected submissions (XLSX)"), permissions=["export"])
     def export_xlsx(self, request, queryset):
         return self._export(queryset, "xlsx")
 
