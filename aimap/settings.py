@@ -133,6 +133,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whole public pages for anonymous visitors (registry.pagecache), at most this long and
+# never past a publication. Only with a cache every worker shares: off without Redis.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300 if REDIS_URL else 0, minimum=0)
 
 # --- Accounts ---------------------------------------------------------------
 

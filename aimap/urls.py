@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from aimap import views
+
 admin.site.site_header = _("AI Innovation Map — Review")
 admin.site.site_title = _("AI Innovation Map — Review")
 admin.site.index_title = _("AI Innovation Map — Review")
@@ -12,6 +14,8 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("review.urls")),
     path("accounts/", include("allauth.urls")),
+    path("language/<str:code>/", views.switch_language, name="switch-language"),
+    path("tracks.css", views.track_styles, name="track-styles"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from registry import pagecache
 from registry.forms import ProjectAdminForm
 from registry.models import Project, Track
 from review import exports, workflow
@@ -105,11 +106,13 @@ class ProjectAdmin(admin.ModelAdmin):
     @admin.action(description=_("Feature the selected projects"), permissions=["change"])
     def feature(self, request, queryset):
         count = queryset.update(featured=True)
+        pagecache.published_changed()
         messages.success(request, gettext("%(count)s project(s) featured.") % {"count": count})
 
     @admin.action(description=_("Stop featuring the selected projects"), permissions=["change"])
     def unfeature(self, request, queryset):
         count = queryset.update(featured=False)
+        pagecache.published_changed()
         messages.success(request, gettext("%(count)s project(s) no longer featured.") % {"count": count})
 
     def changelist_view(self, request, extra_context=None):

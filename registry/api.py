@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from registry import opendata
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
+from registry.pagecache import cache_public_page
 from registry.spreadsheets import csv_lines
 
 API_PAGE_SIZE = 50
@@ -66,6 +67,7 @@ def projects_json(request):
 
 
 @require_safe
+@cache_public_page
 def api_projects(request):
     try:
         size = min(int(request.GET.get("page_size", API_PAGE_SIZE)), API_MAX_PAGE_SIZE)
@@ -99,12 +101,14 @@ def api_projects(request):
 
 
 @require_safe
+@cache_public_page
 def api_project(request, slug):
     project = get_object_or_404(open_projects(), slug=slug)
     return _json(opendata.record(project, request.build_absolute_uri))
 
 
 @require_safe
+@cache_public_page
 def api_tracks(request):
     public = Q(projects__in=Project.objects.published())
     tracks = Track.objects.annotate(project_count=Count("projects", filter=public)).order_by("order", "pk")

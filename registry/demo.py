@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
+from registry import pagecache
 from registry.images import process_logo, thumbnail_name
 from registry.listing import (
     BusinessModel,
@@ -742,6 +743,7 @@ def seed_projects(count, *, anchor=None, batch_size=BATCH_SIZE):
             with connection.cursor() as cursor:
                 cursor.execute("SET maintenance_work_mem = '256MB'")  # this session only
                 cursor.execute(CREATE_INDEX_SQL)
+        pagecache.published_changed()  # bulk inserts send no signals
     return report
 
 

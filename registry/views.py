@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track
+from registry.pagecache import cache_public_page
 from registry.stats import decisions_per_track, project_stats, totals, track_counts
 
 
@@ -19,6 +20,7 @@ def public_projects():
 
 
 @require_safe
+@cache_public_page
 def home(request):
     projects = public_projects()
     numbers = totals(projects)
@@ -57,6 +59,7 @@ def paginate(request, queryset):
 
 
 @require_safe
+@cache_public_page
 def project_list(request):
     filterset = ProjectFilterSet(request.GET, queryset=public_projects())
     context = {
@@ -74,6 +77,7 @@ def project_list(request):
 
 
 @require_safe
+@cache_public_page
 def project_detail(request, slug):
     project = get_object_or_404(public_projects(), slug=slug)
     context = {
@@ -85,6 +89,7 @@ def project_detail(request, slug):
 
 
 @require_safe
+@cache_public_page
 def track_detail(request, slug):
     """One track: the list, filtered to it (the same FilterSet, so every filter still applies)."""
     track = get_object_or_404(Track, slug=slug)
@@ -100,6 +105,7 @@ def track_detail(request, slug):
 
 
 @require_safe
+@cache_public_page
 def stats(request):
     """Charts of the published projects (the list's filters apply), and the decisions per track."""
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
@@ -121,6 +127,7 @@ def stats(request):
 
 
 @require_safe
+@cache_public_page
 def about_review(request):
     return render(request, "registry/about_review.html", {"approvals": settings.REVIEW_APPROVALS_REQUIRED})
 
@@ -141,6 +148,7 @@ MAP_TILES_PER_TRACK = 60
 
 
 @require_safe
+@cache_public_page
 def landscape(request):
     """Every track a panel of logo tiles (the list's filters apply), at most
     MAP_TILES_PER_TRACK tiles each, with a link to the rest."""

@@ -20,7 +20,7 @@ def test_a_visitor_browses_and_switches_language(page):
     page.wait_for_url("**/projects/lingxi-support/")
     assert "智能客服" in page.locator("article.project header").inner_text()
 
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
     assert page.url.endswith("/projects/lingxi-support/")
     assert "Customer service" in page.locator("article.project header").inner_text()

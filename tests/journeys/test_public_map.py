@@ -129,7 +129,7 @@ def test_a_visitor_filters_searches_and_explores_the_map(page):
     shoot(page, "project")
 
     # The header's language switch: the same page, in English.
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     page.wait_for_url("**/projects/smart-support-bot/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("article.project header")).to_contain_text("Customer service")

@@ -7,6 +7,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from registry.models import Track
 from tests.base import make_project
 
 pytestmark = pytest.mark.django_db
@@ -155,16 +156,50 @@ class TestHome:
 class TestLanguageSwitch:
     def test_it_switches_the_interface_language_and_remembers_it(self, client):
         make_project()
-        response = client.post(reverse("set_language"), {"language": "en", "next": LIST_URL}, follow=True)
+        switch = reverse("switch-language", args=["en"])
+        assert f'href="{switch}?next=/projects/%3Fpage%3D1"' in client.get(LIST_URL + "?page=1").text
+        response = client.get(switch, {"next": LIST_URL}, follow=True)
         assert '<html lang="en">' in response.text and ">Projects</h1>" in response.text
         again = client.get(LIST_URL)
         assert '<html lang="en">' in again.text
 
-        client.post(reverse("set_language"), {"language": "zh-hans", "next": LIST_URL})
+        client.get(reverse("switch-language", args=["zh-hans"]), {"next": LIST_URL})
         assert ">项目</h1>" in client.get(LIST_URL).text
+
+    @pytest.mark.parametrize(
+        "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", ""]
+    )
+    def test_it_never_sends_visitors_to_another_site(self, client, target):
+        response = client.get(reverse("switch-language", args=["en"]), {"next": target})
+        assert response.status_code == 302 and response.url == "/"
+
+    def test_an_unknown_language_is_404_and_sets_nothing(self, client):
+        response = client.get(reverse("switch-language", args=["xx"]), {"next": LIST_URL})
+        assert response.status_code == 404 and "django_language" not in response.cookies
+
+    def test_public_pages_carry_no_csrf_token_and_no_nonce(self, client):
+        make_project()
+        for url in ("/", LIST_URL, "/map/", "/stats/"):
+            response = client.get(url)
+            assert "csrfmiddlewaretoken" not in response.text and "nonce=" not in response.text, url
+            assert "csrftoken" not in response.cookies, url
 
     def test_it_defaults_to_chinese(self, client):
         assert '<html lang="zh-hans">' in client.get(LIST_URL).text
 
     def test_it_follows_the_browser_language(self, client):
         assert '<html lang="en">' in client.get(LIST_URL, headers={"accept-language": "en-GB,en"}).text
+
+
+class TestTrackStyles:
+    def test_the_stylesheet_holds_every_tracks_colour_and_its_url_changes_with_them(self, client):
+        page = client.get(LIST_URL).text
+        href = page.split('href="/tracks.css?v=', 1)[1].split('"', 1)[0]
+        css = client.get("/tracks.css", {"v": href})
+        assert css["Content-Type"].startswith("text/css") and "immutable" in css["Cache-Control"]
+        assert ".track-agents{--track-color:" in css.text and css.text.count("--track-color") == 15
+
+        Track.objects.filter(slug="agents").update(color="#123456")
+        assert f"/tracks.css?v={href}" not in client.get(LIST_URL).text
+        stale = client.get("/tracks.css", {"v": href})
+        assert "#123456" in stale.text and "immutable" not in stale["Cache-Control"]

@@ -1,0 +1,60 @@
+"""Site-wide views: the language switch and the track colours' stylesheet.
+
+Both keep public pages free of per-visitor content (no CSRF token, no CSP nonce), so that
+one rendering of a page fits every anonymous visitor (registry.pagecache).
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
+
+from registry.models import Track
+
+
+@require_safe
+def switch_language(request, code):
+    """Remember the chosen language in its cookie and go back to the page (a plain link:
+    it changes nothing but the visitor's own preference)."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def track_styles_version(tracks):
+    """A short digest of the tracks' colours: the stylesheet's URL changes when they do."""
+    text = ";".join(f"{track.slug}:{track.color}" for track in tracks)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+@require_safe
+def track_styles(request):
+    """One CSS custom property per track (its colour), for tiles, chips and charts."""
+    tracks = list(Track.objects.only("slug", "color"))
+    css = "".join(f".track-{track.slug}{{--track-color:{track.color}}}\n" for track in tracks)
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    # The URL carries the colours' digest (base.html), so a changed colour is a new URL.
+    if request.GET.get("v") == track_styles_version(tracks):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response["Cache-Control"] = "public, max-age=60"
+    return response
