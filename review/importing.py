@@ -43,11 +43,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from registry import pagecache
 from registry.fields import MultiChoiceField
 from registry.images import LOGO_MAX_BYTES, save_logo, thumbnail_name
 from registry.listing import Listing, listing_field_names, secondary_track_errors
 from registry.models import Project, Track
 from registry.opendata import FORMULA_PREFIXES, READ_ONLY_COLUMNS
+from registry.slugs import unique_slug
 from registry.spreadsheets import AUTO, SpreadsheetError, read_table
 from review.duplicates import normalised_website
 from review.models import Event, Submission
@@ -656,16 +658,14 @@ def apply_import(
             if dry_run:
                 result.message = _("Dry run: nothing was written.")
                 return result
-            now = timezone.now()
-            events = []
+            creates = [row for row in plan.rows if row.action == "create"]
+            projects = _create_all(creates, timezone.now(), stored)
+            events = [
+                Event(project=project, actor=actor, action="import", detail=_detail(source, row))
+                for project, row in zip(projects, creates, strict=True)
+            ]
             for row in plan.rows:
-                if row.action == "create":
-                    project = _create(row, now, stored)
-                    events.append(
-                        Event(project=project, actor=actor, action="import", detail=_detail(source, row))
-                    )
-                    result.created += 1
-                elif row.action == "update":
+                if row.action == "update":
                     _update(row, stored)
                     events.append(
                         Event(
@@ -675,7 +675,7 @@ def apply_import(
                             detail=_detail(source, row, row.changes),
                         )
                     )
-                    result.updated += 1
+            result.created, result.updated = len(creates), plan.count("update")
             Event.objects.bulk_create(events, batch_size=1000)
             result.applied = True
             result.message = (
@@ -713,22 +713,41 @@ def _store_logo(row, stored):
     return name
 
 
-def _create(row, now, stored):
-    project = Project(
-        listed_by=Project.ListedBy.EDITORS,
-        owner=None,
-        published=True,
-        published_at=now,
-        first_published_at=now,
-        verified=False,
-    )
-    _assign(project, row)
-    if row.logo:
-        project.logo.name = _store_logo(row, stored)
-    project.save()
-    if row.secondary:
-        project.secondary_tracks.set(row.secondary)
-    return project
+def _create_all(rows, now, stored):
+    """New listings for `rows`, inserted in batches (a row's own save() and secondary-track
+    set() would cost several queries each)."""
+    used = set()
+
+    def taken(slug):
+        return slug in used or Project.objects.filter(slug=slug).exists()
+
+    projects = []
+    for row in rows:
+        project = Project(
+            listed_by=Project.ListedBy.EDITORS,
+            owner=None,
+            published=True,
+            published_at=now,
+            first_published_at=now,
+            verified=False,
+        )
+        _assign(project, row)
+        if not project.slug:
+            project.slug = unique_slug(project.name, project.name_en, taken=taken)
+        used.add(project.slug)
+        if row.logo:
+            project.logo.name = _store_logo(row, stored)
+        projects.append(project)
+    Project.objects.bulk_create(projects, batch_size=500)
+    Through = Project.secondary_tracks.through
+    links = [
+        Through(project_id=project.pk, track_id=track.pk)
+        for project, row in zip(projects, rows, strict=True)
+        for track in row.secondary or ()
+    ]
+    Through.objects.bulk_create(links, batch_size=1000)
+    pagecache.published_changed()  # bulk inserts send no signals
+    return projects
 
 
 def _update(row, stored):

@@ -206,15 +206,18 @@ def test_an_exception_in_the_middle_writes_nothing_and_removes_the_logos_already
         header=("name", "track", "logo"),
     )
     logos = zip_file({"a.png": logo_png(), "b.png": logo_png()})
-    real_save, stored = Project.save, []
+    real_store, stored = importing._store_logo, []
 
-    def failing_save(project, *args, **kwargs):
-        if project.name == "Third":
-            raise RuntimeError("the disk is full")
-        stored.append(project.logo.name)
-        return real_save(project, *args, **kwargs)
+    def remember(row, names):
+        stored.append(real_store(row, names))
+        return stored[-1]
 
-    with mock.patch.object(Project, "save", failing_save), pytest.raises(RuntimeError):
+    # The last write of an import: its audit events. Everything before it must go.
+    with (
+        mock.patch.object(importing, "_store_logo", remember),
+        mock.patch.object(Event.objects, "bulk_create", side_effect=RuntimeError("the disk is full")),
+        pytest.raises(RuntimeError),
+    ):
         apply_import(data, logos=logos)
 
     assert Project.objects.count() == 0 and Event.objects.count() == 0
@@ -526,3 +529,25 @@ def test_a_tracks_name_that_is_an_editor_export_column_is_read(editor=None):
     )
 
     assert plan.rows[0].action == "unchanged"
+
+
+def test_new_listings_with_the_same_name_get_distinct_slugs_and_their_secondary_tracks():
+    make_project(name="Twin", slug="twin")
+    data = csv_file(
+        [
+            ("Twin", "agents", "https://one.example", "video"),
+            ("Twin", "agents", "https://two.example", "coding;video"),
+        ],
+        header=("name", "track", "website", "secondary_tracks"),
+    )
+
+    result = apply_import(data, include_flagged=[2, 3])
+
+    assert result.created == 2
+    twins = Project.objects.filter(name="Twin").order_by("pk")
+    assert [p.slug for p in twins] == ["twin", "twin-2", "twin-3"]
+    assert [sorted(t.slug for t in p.secondary_tracks.all()) for p in twins[1:]] == [
+        ["video"],
+        ["coding", "video"],
+    ]
+    assert all(p.search_tokens for p in twins[1:])
