@@ -3,11 +3,12 @@
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
+from registry.models import Project
 from registry.opendata import COLUMNS
 from tests.base import make_project
 
@@ -116,3 +117,129 @@ def test_queries_do_not_grow_with_the_rows(client, django_assert_max_num_queries
         response = client.get(url)
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
+
+
+# --- The exact output, pinned ----------------------------------------------------------
+# The downloads are read by other people's programs: the same data must give the same
+# bytes, whatever is done to make them faster.
+
+
+@pytest.fixture
+def pinned(db):
+    utc = UTC
+    lingxi = make_project(
+        name="灵犀客服",
+        name_en="LingXi",
+        slug="ling-xi",
+        tagline='客服, "智能" 助手',
+        description='第一段。\n\n第二段, with a comma and "quotes".',
+        track_slug="customer-service",
+        secondary=["coding", "agents"],
+        organization="灵犀科技有限公司",
+        website="https://lingxi.example/",
+        logo="logos/0123456789abcdef0123456789abcdef.webp",
+        founded_year=2019,
+        hq_city="杭州",
+        hq_country="CN",
+        stage="growth",
+        funding_stage="series_a",
+        team_size="11_50",
+        business_models=["usage", "subscription"],
+        target_market="china",
+        customer_types=["enterprise"],
+        foundation_models=["open_source", "self_developed"],
+        models_used="Qwen2.5, DeepSeek-V3",
+        modalities=["text", "audio"],
+        seeking=["investment", "partners"],
+        status="active",
+        contact_email="hi@lingxi.example",
+        show_contact_email=True,
+        listed_by="editors",
+        verified=True,
+        published_at=datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=utc),
+    )
+    evil = make_project(
+        name='=HYPERLINK("http://evil.example")',
+        slug="evil",
+        tagline="+1 formula",
+        description="-minus\r\nnext line",
+        organization="@SUM(A1)",
+        hq_city="\tTabbed",
+        models_used="\rCR",
+        track_slug="coding",
+        website="http://evil.example/?a=1&b=2",
+        hq_country="US",
+        contact_email="secret@example.com",
+        show_contact_email=False,
+        status="closed",
+        published_at=datetime(2025, 2, 1, 0, 0, 0, tzinfo=utc),
+    )
+    plain = make_project(
+        name="Plain",
+        slug="plain",
+        tagline="Nothing special",
+        track_slug="agents",
+        secondary=["healthcare"],
+        logo="logos/产品 logo (1).png",
+        founded_year=2024,
+        hq_country="SG",
+        status="pivoted",
+        published_at=datetime(2025, 2, 1, 0, 0, 0, tzinfo=utc),
+    )
+    make_project(name="Draft", slug="draft", published=False)
+    for project, updated in (
+        (lingxi, datetime(2025, 3, 2, 9, 0, 0, 5, tzinfo=utc)),
+        (evil, datetime(2025, 2, 3, 0, 0, tzinfo=utc)),
+        (plain, datetime(2025, 2, 1, 12, 0, tzinfo=utc)),
+    ):
+        Project.objects.filter(pk=project.pk).update(updated_at=updated)
+    return lingxi, evil, plain
+
+
+PINNED_CSV_HEADER = "\ufeffname,name_en,slug,tagline,description,track,secondary_tracks,organization,website,logo,founded_year,hq_city,hq_country,stage,funding_stage,team_size,business_models,target_market,customer_types,foundation_models,models_used,modalities,seeking,status,contact_email,url,logo_url,verified,listed_by,published_at,updated_at\r\n"
+PINNED_CSV = {
+    "lingxi": '灵犀客服,LingXi,ling-xi,"客服, ""智能"" 助手","第一段。\n\n第二段, with a comma and ""quotes"".",customer-service,agents;coding,灵犀科技有限公司,https://lingxi.example/,logos/0123456789abcdef0123456789abcdef.webp,2019,杭州,CN,growth,series_a,11_50,subscription;usage,china,enterprise,open_source;self_developed,"Qwen2.5, DeepSeek-V3",text;audio,investment;partners,active,hi@lingxi.example,http://testserver/projects/ling-xi/,http://testserver/media/logos/0123456789abcdef0123456789abcdef.webp,true,editors,2025-03-01T08:30:15.123456+00:00,2025-03-02T09:00:00.000005+00:00\r\n',
+    "plain": 'Plain,,plain,Nothing special,"First paragraph.\n\nSecond paragraph.",agents,healthcare,,,logos/产品 logo (1).png,2024,,SG,,,,,,,,,,,pivoted,,http://testserver/projects/plain/,http://testserver/media/logos/%E4%BA%A7%E5%93%81%20logo%20(1).png,false,founder,2025-02-01T00:00:00+00:00,2025-02-01T12:00:00+00:00\r\n',
+    "evil": '"\'=HYPERLINK(""http://evil.example"")",,evil,\'+1 formula,"\'-minus\r\nnext line",coding,,\'@SUM(A1),http://evil.example/?a=1&b=2,,,\'\tTabbed,US,,,,,,,,"\'\rCR",,,closed,,http://testserver/projects/evil/,,false,founder,2025-02-01T00:00:00+00:00,2025-02-03T00:00:00+00:00\r\n',
+}
+PINNED_JSON = {
+    "lingxi": '{"name": "灵犀客服", "name_en": "LingXi", "slug": "ling-xi", "tagline": "客服, \\"智能\\" 助手", "description": "第一段。\\n\\n第二段, with a comma and \\"quotes\\".", "track": "customer-service", "secondary_tracks": ["agents", "coding"], "organization": "灵犀科技有限公司", "website": "https://lingxi.example/", "logo": "logos/0123456789abcdef0123456789abcdef.webp", "founded_year": 2019, "hq_city": "杭州", "hq_country": "CN", "stage": "growth", "funding_stage": "series_a", "team_size": "11_50", "business_models": ["subscription", "usage"], "target_market": "china", "customer_types": ["enterprise"], "foundation_models": ["open_source", "self_developed"], "models_used": "Qwen2.5, DeepSeek-V3", "modalities": ["text", "audio"], "seeking": ["investment", "partners"], "status": "active", "contact_email": "hi@lingxi.example", "url": "http://testserver/projects/ling-xi/", "logo_url": "http://testserver/media/logos/0123456789abcdef0123456789abcdef.webp", "verified": true, "listed_by": "editors", "published_at": "2025-03-01T08:30:15.123456+00:00", "updated_at": "2025-03-02T09:00:00.000005+00:00"}',
+    "plain": '{"name": "Plain", "name_en": "", "slug": "plain", "tagline": "Nothing special", "description": "First paragraph.\\n\\nSecond paragraph.", "track": "agents", "secondary_tracks": ["healthcare"], "organization": "", "website": "", "logo": "logos/产品 logo (1).png", "founded_year": 2024, "hq_city": "", "hq_country": "SG", "stage": "", "funding_stage": "", "team_size": "", "business_models": [], "target_market": "", "customer_types": [], "foundation_models": [], "models_used": "", "modalities": [], "seeking": [], "status": "pivoted", "contact_email": "", "url": "http://testserver/projects/plain/", "logo_url": "http://testserver/media/logos/%E4%BA%A7%E5%93%81%20logo%20(1).png", "verified": false, "listed_by": "founder", "published_at": "2025-02-01T00:00:00+00:00", "updated_at": "2025-02-01T12:00:00+00:00"}',
+    "evil": '{"name": "=HYPERLINK(\\"http://evil.example\\")", "name_en": "", "slug": "evil", "tagline": "+1 formula", "description": "-minus\\r\\nnext line", "track": "coding", "secondary_tracks": [], "organization": "@SUM(A1)", "website": "http://evil.example/?a=1&b=2", "logo": "", "founded_year": null, "hq_city": "\\tTabbed", "hq_country": "US", "stage": "", "funding_stage": "", "team_size": "", "business_models": [], "target_market": "", "customer_types": [], "foundation_models": [], "models_used": "\\rCR", "modalities": [], "seeking": [], "status": "closed", "contact_email": "", "url": "http://testserver/projects/evil/", "logo_url": "", "verified": false, "listed_by": "founder", "published_at": "2025-02-01T00:00:00+00:00", "updated_at": "2025-02-03T00:00:00+00:00"}',
+}
+
+
+def body(response):
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+def pinned_csv(*names, scheme="http"):
+    return PINNED_CSV_HEADER + "".join(PINNED_CSV[name] for name in names).replace(
+        "http://testserver/", f"{scheme}://testserver/"
+    )
+
+
+def pinned_json(*names):
+    return "[" + ",".join(PINNED_JSON[name] for name in names) + "]\n"
+
+
+def test_the_csv_download_is_byte_for_byte_what_it_was(client, pinned):
+    # Newest first (the same time: the newer row first); the draft never.
+    assert body(client.get("/data/projects.csv")) == pinned_csv("lingxi", "plain", "evil")
+    assert body(client.get("/data/projects.csv?track=agents&track=coding")) == pinned_csv("plain", "evil")
+    assert body(client.get("/data/projects.csv", secure=True)) == pinned_csv(
+        "lingxi", "plain", "evil", scheme="https"
+    )
+    assert body(client.get("/data/projects.csv?q=no-such-project")) == PINNED_CSV_HEADER
+
+
+def test_the_json_download_is_byte_for_byte_what_it_was(client, pinned):
+    assert body(client.get("/data/projects.json")) == pinned_json("lingxi", "plain", "evil")
+    assert body(client.get("/data/projects.json?q=plain")) == pinned_json("plain")
+    assert body(client.get("/data/projects.json?q=no-such-project")) == "[]\n"
+
+
+def test_the_downloads_and_the_api_give_the_same_records(client, pinned):
+    items = json.loads(body(client.get("/data/projects.json")))
+    assert items == [client.get(f"/api/projects/{item['slug']}/").json() for item in items]
+    assert items == client.get("/api/projects/").json()["results"]
