@@ -7,6 +7,19 @@ tokens finds any substring of a word. On PostgreSQL a GIN index over those token
 (migration registry/0004) narrows the candidates; every term is then confirmed by a
 plain substring match (`icontains`), so the index never changes *what* is found, only
 how fast. SQLite has no such index and simply scans. docs/decisions/0008-search.md.
+
+Two shortcuts on PostgreSQL, where the confirmation is most of a search's cost:
+
+- A term whose token query is exact needs no confirmation: a run of one or two CJK
+  characters (its character or its pair is a token exactly when a field contains it), or
+  one ASCII word of letters and digits no longer than a token (a prefix of a stored
+  suffix exactly when a word contains it, at any of the 24 positions the index keeps).
+  The one difference: tokens are case-folded by Python, so a field holding one of the
+  few characters whose case folding is ASCII (ß → ss, ﬁ → fi, the Kelvin sign → k) is
+  found by its folded spelling ("strasse" finds "Straße"), which UPPER() LIKE misses.
+- A term of CJK characters only is confirmed with a case-sensitive LIKE: those scripts
+  have no case, so it finds the same rows as `icontains` without upper-casing every
+  description.
 """
 
 import functools
@@ -32,6 +45,7 @@ MAX_TOKEN = 32  # and each is cut to 32 characters (PostgreSQL refuses lexemes o
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 PIECES = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+")
 IS_CJK = re.compile(rf"[{CJK}]")
+ALL_CJK = re.compile(rf"[{CJK}]+")
 
 
 def _pieces(text):
@@ -78,6 +92,22 @@ def _tsquery(term):
     return " & ".join(parts) or None
 
 
+def exact(term):
+    """Whether the token query of `term` finds exactly the rows whose fields contain it
+    (module notes): then PostgreSQL needs no substring confirmation."""
+    if ALL_CJK.fullmatch(term):
+        return len(term) <= 2
+    return term.isascii() and term.isalnum() and len(term) <= MAX_TOKEN
+
+
+def substring_lookup(term):
+    """The lookup that confirms `term` in a field: `icontains`, or on PostgreSQL the cheaper
+    case-sensitive `contains` for a term of CJK characters only (they have no case)."""
+    if connection.vendor == "postgresql" and ALL_CJK.fullmatch(term):
+        return "contains"
+    return "icontains"
+
+
 def matching(queryset, text):
     """`queryset` narrowed to rows containing every term of `text` in a searched field."""
     for term in query_terms(text):
@@ -90,8 +120,11 @@ def matching(queryset, text):
                     output_field=BooleanField(),
                 )
             )
+            if exact(term):
+                continue
+        lookup = substring_lookup(term)
         substring = Q()
         for field in SEARCH_FIELDS:
-            substring |= Q(**{f"{field}__icontains": term})
+            substring |= Q(**{f"{field}__{lookup}": term})
         queryset = queryset.filter(substring)
     return queryset

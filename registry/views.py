@@ -1,18 +1,21 @@
 """Public pages. Each reads only `Project.objects.published()`."""
 
+from functools import partial
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from registry.context_processors import request_tracks
 from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track
 from registry.pagecache import cache_public_page
-from registry.stats import decisions_per_track, project_stats, totals, track_counts
+from registry.stats import decisions_per_track, project_stats
 
 
 def public_projects():
@@ -23,22 +26,33 @@ def public_projects():
 @cache_public_page
 def home(request):
     projects = public_projects()
-    numbers = totals(projects)
-    tracks = list(Track.objects.all())
-    counts = track_counts(projects)
+    tracks = request_tracks(request)
+    # Every headline number from one small GROUP BY, read from the public index alone
+    # (registry_project_public_idx carries these columns): no COUNT(DISTINCT) over every row.
+    groups = projects.order_by().values_list("track", "hq_country", "verified").annotate(n=Count("pk"))
+    counts, countries, project_count, reviewed_count = {}, set(), 0, 0
+    for track_id, country, verified, n in groups:
+        counts[track_id] = counts.get(track_id, 0) + n
+        countries.add(country)
+        project_count += n
+        reviewed_count += n if verified else 0
+    cards = projects.only(*CARD_FIELDS).newest_first()
     context = {
-        "project_count": numbers["projects"],
-        "country_count": numbers["countries"],
-        "reviewed_count": numbers["reviewed"],
+        "project_count": project_count,
+        "country_count": len(countries),
+        "reviewed_count": reviewed_count,
         "track_count": len(tracks),
         "tracks": [(track, counts.get(track.pk, 0)) for track in tracks],
-        "newest": projects.newest_first()[:8],
-        "featured": projects.filter(featured=True).newest_first()[:4],
+        "newest": cards[:8],
+        "featured": cards.filter(featured=True)[:4],
     }
     return render(request, "registry/home.html", context)
 
 
 PAGE_SIZES = (24, 48, 96)
+
+# What a project card shows (registry/project_list.html#card), with its track.
+CARD_FIELDS = ("name", "name_en", "slug", "tagline", "logo", "status", "track")
 
 
 def page_size(request):
@@ -52,16 +66,29 @@ def page_size(request):
 
 def paginate(request, queryset):
     """The page asked for, as template context. A malformed number is page 1 and one past
-    the end is the last page (Paginator.get_page)."""
+    the end is the last page (Paginator.get_page).
+
+    The page's projects are read with only what a card shows. Unless a search ranks them,
+    first their ids, in the list's order, then their rows, in one query: the ids of any
+    page, however deep, come from the public index alone (no rows read and thrown away
+    for the OFFSET)."""
     paginator = Paginator(queryset, page_size(request))
     page = paginator.get_page(request.GET.get("page"))
+    window = page.object_list.only(*CARD_FIELDS)
+    if not window.query.annotations:
+        ordering = window.query.order_by or queryset.model._meta.ordering
+        ids = window.values("pk")
+        window = queryset.model.objects.filter(pk__in=ids).select_related("track").only(*CARD_FIELDS)
+        window = window.order_by(*ordering)
+    page.object_list = window
     return {"page": page, "paginator": paginator, "page_range": paginator.get_elided_page_range(page.number)}
 
 
 @require_safe
 @cache_public_page
 def project_list(request):
-    filterset = ProjectFilterSet(request.GET, queryset=public_projects())
+    tracks = partial(request_tracks, request)  # read only if the filters need them
+    filterset = ProjectFilterSet(request.GET, queryset=public_projects(), tracks=tracks)
     context = {
         "filterset": filterset,
         **paginate(request, filterset.qs),
@@ -83,7 +110,11 @@ def project_detail(request, slug):
     context = {
         "project": project,
         "secondary_tracks": project.secondary_tracks.all(),
-        "similar": public_projects().filter(track=project.track_id).exclude(pk=project.pk).newest_first()[:4],
+        "similar": public_projects()
+        .filter(track=project.track_id)
+        .exclude(pk=project.pk)
+        .only(*CARD_FIELDS)
+        .newest_first()[:4],
     }
     return render(request, "registry/project_detail.html", context)
 
@@ -92,10 +123,13 @@ def project_detail(request, slug):
 @cache_public_page
 def track_detail(request, slug):
     """One track: the list, filtered to it (the same FilterSet, so every filter still applies)."""
-    track = get_object_or_404(Track, slug=slug)
+    tracks = request_tracks(request)
+    track = next((track for track in tracks if track.slug == slug), None)
+    if track is None:
+        raise Http404("No such track.")
     params = request.GET.copy()
     params.setlist("track", [track.slug])
-    filterset = ProjectFilterSet(params, queryset=public_projects())
+    filterset = ProjectFilterSet(params, queryset=public_projects(), tracks=tracks)
     context = {
         "track": track,
         **paginate(request, filterset.qs),
