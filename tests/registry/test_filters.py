@@ -147,3 +147,59 @@ def test_htmx_requests_get_only_the_results(client, projects):
     response = client.get("/projects/?track=coding", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith('<div id="results"')
     assert "<html" not in response.text and "CodePilot" in response.text
+
+
+# What Django's own widgets render for the panel (the template before it was built in one pass).
+WIDGET_PANEL = """{% for field in filterset.panel_fields %}
+  <details class="filter-group" {% if field.value %}open{% endif %}>
+    <summary>{{ field.label }}</summary>
+    <div class="filter-options">{{ field }}</div>
+  </details>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "track=coding&track=agents&stage=idea&hq_country=CN&hq_country=US&business_models=open_source",
+        "track=no-such-track&stage=unicorn&hq_country=XX&modalities=smell",  # each ignored, marked invalid
+        "track=coding&track=nope&seeking=talent&seeking=compute&status=closed",
+        "hq_country=SG&founded_min=2020&q=客服",
+    ],
+)
+def test_the_panel_is_what_djangos_widgets_render(db, language, query):
+    """The panel's one-pass markup (names, ids, labels, ticks, aria-invalid, open groups) is
+    Django's CheckboxSelectMultiple and SelectMultiple markup, in either language."""
+    from django.template import engines
+    from django.template.loader import render_to_string
+    from django.test.html import parse_html
+    from django.utils import translation
+
+    with translation.override(language):
+        filterset = ProjectFilterSet(QueryDict(query), queryset=Project.objects.published())
+        filterset.is_valid()
+        ours = render_to_string("registry/_filter_panel.html", {"filterset": filterset})
+        django = engines["django"].from_string(WIDGET_PANEL).render({"filterset": filterset})
+    assert parse_html(ours) == parse_html(django)
+    assert ours.count('type="checkbox"') > 50 and ours.count("<option") > 200
+
+
+def test_the_track_filter_reads_no_tracks_of_its_own(db, django_assert_num_queries):
+    from registry.models import Track
+
+    tracks = list(Track.objects.all())
+    filterset = ProjectFilterSet(
+        QueryDict("track=coding&track=agents"), queryset=Project.objects.all(), tracks=tracks
+    )
+    with django_assert_num_queries(0):
+        assert filterset.form.is_valid()
+        assert [track.slug for track in filterset.form.cleaned_data["track"]] == [
+            "agents",
+            "coding",
+        ]  # tracks' order
+        filterset.panel()
+    unused = ProjectFilterSet(QueryDict("stage=idea"), queryset=Project.objects.all())
+    with django_assert_num_queries(0):  # no track asked for: the tracks are not read
+        assert unused.form.is_valid()

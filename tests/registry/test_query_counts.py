@@ -53,12 +53,13 @@ def detail_slug():
 # name: (url, GET parameters, headers, page-size parameter or None, ceiling). The ceilings are
 # the counts measured when this was written: a new query on a page is a decision, not an accident.
 PAGES = {
-    "list": ("/projects/", {}, {}, "per_page", 4),
-    "list, filters + search": ("/projects/", FILTERS, {}, "per_page", 5),
+    "home": ("/", {}, {}, None, 4),
+    "list": ("/projects/", {}, {}, "per_page", 3),
+    "list, filters + search": ("/projects/", FILTERS, {}, "per_page", 3),
     "list via htmx": ("/projects/", FILTERS, HTMX, "per_page", 3),
     "map": ("/map/", {}, {}, None, 4),
     "map, filters + search": ("/map/", FILTERS, {}, None, 5),
-    "track page": ("/tracks/customer-service/", {}, {}, "per_page", 5),
+    "track page": ("/tracks/customer-service/", {}, {}, "per_page", 3),
     "project page": (lambda: f"/projects/{detail_slug()}/", {}, {}, None, 4),
     "API list": ("/api/projects/", {}, {}, "page_size", 3),
     "API list, filters + search": ("/api/projects/", FILTERS, {}, "page_size", 4),

@@ -2,9 +2,10 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from registry.models import Project
-from registry.search import _tsquery, document, matching, tokens
+from registry.search import SEARCH_FIELDS, _tsquery, document, exact, matching, tokens
 from tests.base import make_project
 
 
@@ -78,3 +79,72 @@ def test_long_words_give_short_tokens():
 def test_a_very_long_word_is_stored_and_found():
     make_project(description="z" * 5000)
     assert matching(Project.objects.all(), "z" * 40).exists()
+
+
+@pytest.mark.parametrize(
+    ("term", "is_exact"),
+    [("客", True), ("客服", True), ("客服机", False), ("G客", False), ("pen", True), ("OpenAI", True), ("4o", True),
+     ("gpt-4", False), ("it's", False), ("café", False), ("\u212a", False), ("a" * 32, True), ("a" * 33, False),
+     ("%", False), ("_", False)],
+)  # fmt: skip
+def test_a_term_is_exact_when_its_tokens_say_whether_a_field_contains_it(term, is_exact):
+    """One or two CJK characters, or one ASCII word of letters and digits no longer than a
+    token; "K" is the Kelvin sign, which Python's case folding makes an ASCII k."""
+    assert exact(term) is is_exact
+
+
+SCAN_TEXTS = [
+    {"name": "智能客服机器人", "name_en": "OpenAI helper", "tagline": "100% uptime"},
+    {"name": "客服外呼智能体", "name_en": "Outbound Caller", "organization": "OPENAI Partners Ltd."},
+    {
+        "name": "Pen Pal",
+        "tagline": "An open-ai pen pal for kids",
+        "description": "GPT客服 4o, gpt-4 and more.",
+    },
+    {"name": "服务客户", "tagline": "机器学习平台", "description": "Written in Rust; 支持中文注释。"},
+    {"name": "Happen", "name_en": "HAPPEN", "description": "A penalty-free helper for penguins."},
+    {"name": "语音助手", "tagline": "Voice assistant", "description": "语音识别与语音合成"},
+    {"name": "Draftsman", "tagline": "Assistants for 4o and o1 users", "organization": "Kelvin & Co"},
+]
+SCAN_TERMS = ["客", "客服", "服客", "机器", "语音", "音", "智能客服", "pen", "PEN", "OpenAI", "ai", "4o", "o1", "gpt",
+              "gpt-4", "helper", "assistant", "Assistants", "penguins", "kelvin", "rust", "100", "zzz", "人"]  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", SCAN_TERMS)
+def test_matching_finds_exactly_what_the_substring_scan_finds(term):
+    """On PostgreSQL exact terms are answered from the index alone and CJK terms confirmed
+    case-sensitively: the rows are still those a plain `icontains` over every searched field
+    finds (on SQLite `matching` is that scan)."""
+    for fields in SCAN_TEXTS:
+        make_project(**fields)
+    scan = Q()
+    for field in SEARCH_FIELDS:
+        scan |= Q(**{f"{field}__icontains": term})
+    expected = set(Project.objects.filter(scan).values_list("name", flat=True))
+    assert set(matching(Project.objects.all(), term).values_list("name", flat=True)) == expected
+
+
+@pytest.mark.django_db
+def test_postgresql_confirms_only_the_terms_the_index_cannot_answer_alone():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite scans with icontains")
+    sql = {
+        term: str(matching(Project.objects.all(), term).query)
+        for term in ["客服", "assistant", "客服机", "gpt-4"]
+    }
+    assert "LIKE" not in sql["客服"] and "LIKE" not in sql["assistant"]
+    assert "LIKE" in sql["客服机"] and "UPPER" not in sql["客服机"]  # CJK has no case
+    assert "UPPER" in sql["gpt-4"]
+
+
+@pytest.mark.django_db
+def test_chinese_name_matches_rank_first():
+    from django.http import QueryDict
+
+    from registry.filters import ProjectFilterSet
+
+    make_project(name="别的项目", tagline="语音识别")
+    make_project(name="语音助手", tagline="别的")
+    filterset = ProjectFilterSet(QueryDict("q=语音"), queryset=Project.objects.published())
+    assert [project.name for project in filterset.qs] == ["语音助手", "别的项目"]

@@ -63,11 +63,34 @@ class TestProjectList:
     def test_it_reads_the_page_in_a_fixed_number_of_queries(self, client, django_assert_max_num_queries):
         for n in range(12):
             make_project(secondary=["coding"] if n % 2 else ())
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(3):  # the tracks, the count, the page
             client.get(LIST_URL)
 
     def test_it_refuses_post(self, client):
         assert client.post(LIST_URL).status_code == 405
+
+    @override_settings(PROJECTS_PER_PAGE=24)
+    @pytest.mark.parametrize("query", ["", "sort=name", "sort=founded", "stage=growth", "q=Paged", "q=页"])
+    def test_its_pages_together_are_the_whole_list_in_order(self, client, query):
+        """A page's ids are read first and then their rows (registry.views.paginate): every
+        page, the last one too, holds the next projects of the one ordering, ties included."""
+        same_time = timezone.now() - timedelta(hours=1)
+        for n in range(53):
+            make_project(
+                name=f"Paged {n % 7} 页" if n % 5 else f"页 {n}",
+                tagline="Paged" if n % 2 else "页",
+                founded_year=2000 + n % 4,
+                stage="growth" if n % 3 else "idea",
+                published_at=same_time if n % 4 == 0 else same_time - timedelta(minutes=n),
+            )
+        whole = [
+            p.pk for p in client.get(LIST_URL + "?" + query, {"per_page": 96}).context["page"].object_list
+        ]
+        pages = []
+        for number in (1, 2, 3):
+            response = client.get(LIST_URL + "?" + query, {"page": number})
+            pages += [p.pk for p in response.context["page"].object_list]
+        assert pages == whole and len(whole) == response.context["paginator"].count
 
 
 class TestProjectDetail:
@@ -151,6 +174,34 @@ class TestHome:
         response = client.get("/")
         assert response.context["project_count"] == 1
         assert "Featured Lark" in response.text and "Hidden Lark" not in response.text
+
+    def test_its_numbers_are_the_public_projects_counted_afresh(self, client):
+        """Projects, countries, reviewed and per track, from one GROUP BY: the same as counting
+        the public projects directly; drafts and scheduled ones count nowhere."""
+        from django.db.models import Count, Q
+
+        from registry.models import Project
+
+        for n, (country, track_slug) in enumerate(
+            [("CN", "agents"), ("CN", "coding"), ("US", "agents"), ("SG", "video")]
+        ):
+            make_project(hq_country=country, track_slug=track_slug, verified=n % 2 == 0)
+        make_project(hq_country="JP", track_slug="healthcare", verified=True, published=False)
+        make_project(
+            hq_country="FR", track_slug="healthcare", published_at=timezone.now() + timedelta(days=1)
+        )
+        context = client.get("/").context
+        public = Project.objects.published()
+        expected = public.aggregate(
+            projects=Count("pk"),
+            countries=Count("hq_country", distinct=True),
+            reviewed=Count("pk", filter=Q(verified=True)),
+        )
+        assert (context["project_count"], context["country_count"], context["reviewed_count"]) == (4, 3, 2)
+        assert expected == {"projects": 4, "countries": 3, "reviewed": 2}
+        per_track = {track.slug: count for track, count in context["tracks"]}
+        assert per_track["agents"] == 2 and per_track["coding"] == 1 and per_track["video"] == 1
+        assert per_track["healthcare"] == 0 and sum(per_track.values()) == 4 and len(per_track) == 15
 
 
 class TestLanguageSwitch:
