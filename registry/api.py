@@ -4,8 +4,6 @@ All of them read `Project.objects.published()` through the list's ProjectFilterS
 the same GET parameters filter every format, and nothing unpublished can appear.
 """
 
-import json
-
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Q
 from django.http import JsonResponse, StreamingHttpResponse
@@ -17,11 +15,9 @@ from registry import opendata
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
 from registry.pagecache import cache_public_page
-from registry.spreadsheets import csv_lines
 
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
-EXPORT_CHUNK = 2000
 
 
 def open_projects():
@@ -36,16 +32,16 @@ def _filtered(request):
     return ProjectFilterSet(request.GET, queryset=open_projects()).qs
 
 
+def _export(request, *, for_csv=False):
+    """The downloads' records: every published project the list's filters match, in its order."""
+    queryset = ProjectFilterSet(request.GET, queryset=Project.objects.published()).qs
+    return opendata.export_records(queryset, request.build_absolute_uri, for_csv=for_csv)
+
+
 @require_safe
 def projects_csv(request):
-    absolute = request.build_absolute_uri
-
-    def rows():
-        for project in _filtered(request).iterator(chunk_size=EXPORT_CHUNK):
-            yield opendata.csv_row(opendata.record(project, absolute))
-
     response = StreamingHttpResponse(
-        csv_lines(opendata.COLUMNS, rows()), content_type="text/csv; charset=utf-8"
+        opendata.csv_pieces(_export(request, for_csv=True)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="aimap-projects.csv"'
     return response
@@ -53,15 +49,9 @@ def projects_csv(request):
 
 @require_safe
 def projects_json(request):
-    absolute = request.build_absolute_uri
-
-    def chunks():
-        yield "["
-        for number, project in enumerate(_filtered(request).iterator(chunk_size=EXPORT_CHUNK)):
-            yield ("," if number else "") + json.dumps(opendata.record(project, absolute), ensure_ascii=False)
-        yield "]\n"
-
-    response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
+    response = StreamingHttpResponse(
+        opendata.json_pieces(_export(request)), content_type="application/json; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="aimap-projects.json"'
     return response
 

@@ -1,8 +1,24 @@
 """The open-data shape of a project: one record per published listing, the same for the
-CSV and JSON downloads and the API. Column names are the schema's (registry.listing)."""
+CSV and JSON downloads and the API. Column names are the schema's (registry.listing).
+
+`record()` builds it from a Project (the API: one page at a time). The downloads stream
+every published project, up to the whole map, so `export_records()` builds the same
+records from the needed columns only (no model instances, secondary tracks aggregated in
+the same query, URLs by string formatting); the tests pin both to the same output.
+"""
+
+import json
+import re
+from types import SimpleNamespace
+
+from django.db import models
+from django.db.models import ExpressionWrapper, F, OuterRef, StringAgg, Subquery, TextField, Value
+from django.db.models.functions import Cast
+from django_countries.fields import CountryField
 
 from registry.fields import MultiChoiceField
 from registry.listing import Listing, listing_field_names
+from registry.models import Project, Track
 
 # The schema's fields as published: the contact address only when the founder chose to
 # show it, and never the choice itself.
@@ -66,3 +82,208 @@ def csv_cell(value):
 
 def csv_row(data):
     return [csv_cell(data[column]) for column in COLUMNS]
+
+
+# --- Downloads: every matching project, streamed -----------------------------------------
+# The same records as record(), built for up to the whole map at a time: only the needed
+# columns are read (no model instances), secondary tracks come aggregated in the same query,
+# and URLs are made by string formatting from one reverse() and one storage.url().
+
+EXPORT_FETCH = 2000  # rows read from the database at a time (a server-side cursor on PostgreSQL)
+EXPORT_PIECE = 500  # rows per piece of the streamed response (one write to the client each)
+_SAFE_SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z").match
+_SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[A-Za-z0-9]+\Z").match
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+assert all(len(prefix) == 1 for prefix in FORMULA_PREFIXES)
+
+
+def _export_plan():
+    """What each column is read from (values_list names and annotations), and the columns'
+    positions by kind. Follows the schema: a new listing field is exported like its kind."""
+    plan = SimpleNamespace(sources=[], annotations={}, multi=[], text=[], other=[], flags=[])
+    for position, name in enumerate(SCHEMA_COLUMNS):
+        field = Project._meta.get_field(name)
+        if field.many_to_many:
+            assert field.related_model is Track and not hasattr(plan, "tracks"), name
+            plan.tracks = position
+            plan.sources.append("_secondary_track_ids")
+            plan.annotations["_secondary_track_ids"] = Subquery(
+                field.remote_field.through.objects.filter(**{field.m2m_field_name(): OuterRef("pk")})
+                .values(field.m2m_field_name())
+                .annotate(ids=StringAgg(Cast(field.m2m_reverse_name(), TextField()), Value(",")))
+                .values("ids")
+            )
+        elif field.is_relation:
+            assert field.related_model is Track and not hasattr(plan, "track"), name
+            plan.track = position
+            plan.sources.append(field.attname)
+        elif isinstance(field, MultiChoiceField):
+            # The stored text (",a,b,"), not the field's list: read without its converter.
+            plan.multi.append(position)
+            plan.sources.append(f"_{name}_text")
+            plan.annotations[f"_{name}_text"] = ExpressionWrapper(F(name), output_field=TextField())
+        else:
+            plan.sources.append(name)
+            if isinstance(field, models.FileField):
+                assert name == "logo", name
+            elif isinstance(field, CountryField):
+                plan.country = position
+            elif isinstance(field, models.BooleanField):
+                plan.flags.append(position)
+            elif isinstance(field, models.CharField | models.TextField) and not field.null:
+                plan.text.append(position)
+            else:
+                plan.other.append(position)  # numbers, or text that may be NULL
+    # record() adds: url, logo_url, verified, listed_by, published_at, updated_at.
+    assert READ_ONLY_COLUMNS == ["url", "logo_url", "verified", "listed_by", "published_at", "updated_at"]
+    plan.sources += ["show_contact_email", "verified", "listed_by", "published_at", "updated_at"]
+    schema = len(SCHEMA_COLUMNS)
+    plan.flags.append(schema + 2)  # verified
+    plan.other += [schema + 4, schema + 5]  # the times: ISO text or None
+    plan.slug, plan.logo, plan.email = (SCHEMA_COLUMNS.index(n) for n in ("slug", "logo", "contact_email"))
+    return plan
+
+
+_PLAN = _export_plan()
+
+
+def _project_url_maker(absolute):
+    """slug -> the project's absolute URL: reverse() once, then string formatting for every
+    slug the URL pattern takes as it is (anything else the slow way)."""
+
+    def slow(slug):
+        return absolute(Project(slug=slug).get_absolute_url())
+
+    samples = ("slug-sample-one", "slug-sample-two")
+    first, second = (slow(slug) for slug in samples)
+    head, found, tail = first.rpartition(samples[0])
+    if not found or head + samples[1] + tail != second:
+        return slow
+    return lambda slug: head + slug + tail if _SAFE_SLUG(slug) else slow(slug)
+
+
+def _logo_url_maker(absolute):
+    """stored name -> the logo's absolute URL: the storage (local or S3) asked once, then
+    string formatting for plain names such as logos/<hex>.webp (anything else asks it)."""
+    storage = Project._meta.get_field("logo").storage
+
+    def slow(name):
+        return absolute(storage.url(name)) if name else ""
+
+    samples = ("logos/sample-one.png", "logos/sample-two.png")
+    first, second = (slow(name) for name in samples)
+    prefix = first.removesuffix(samples[0])
+    if prefix == first or prefix + samples[1] != second:
+        return slow
+    return lambda name: (prefix + name if _SAFE_FILE_NAME(name) else slow(name)) if name else ""
+
+
+class _TrackSlugs(dict):
+    """{track id (int or text): slug}; read again when a track appears during the download."""
+
+    def __init__(self):
+        super().__init__()
+        self.load()
+
+    def load(self):
+        self.clear()
+        self.rank = {}
+        for number, (pk, slug) in enumerate(Track.objects.order_by("order", "pk").values_list("pk", "slug")):
+            self[pk] = self[str(pk)] = slug
+            self.rank[str(pk)] = number
+
+    def __missing__(self, pk):
+        self.load()
+        return super().get(pk, "")
+
+    def ordered(self, ids):
+        """Slugs of comma-separated track ids, in the tracks' order (as project.secondary_tracks.all())."""
+        if "," not in ids:
+            return [self[ids]]
+        ids = ids.split(",")
+        if not all(pk in self.rank for pk in ids):
+            self.load()
+        return [self[pk] for pk in sorted(ids, key=lambda pk: self.rank.get(pk, len(self.rank)))]
+
+
+def export_records(queryset, absolute, *, for_csv=False, fetch=None):
+    """record() of every project of `queryset` (published projects, filtered and ordered), as
+    a list of values in COLUMNS order; for_csv: already csv_cell()'s text. Reads `fetch` rows
+    at a time; the memory used does not grow with the rows."""
+    plan = _PLAN
+    rows = (
+        queryset.select_related(None)
+        .prefetch_related(None)
+        .annotate(**plan.annotations)
+        .values_list(*plan.sources)
+        .iterator(chunk_size=fetch or EXPORT_FETCH)
+    )
+    tracks = _TrackSlugs()
+    countries = {}
+    project_url = _project_url_maker(absolute)
+    logo_url = _logo_url_maker(absolute)
+    schema = len(SCHEMA_COLUMNS)
+    track, secondary, country, multi = plan.track, plan.tracks, plan.country, plan.multi
+    slug, logo, email, flags, other = plan.slug, plan.logo, plan.email, plan.flags, plan.other
+    formula = _FORMULA_STARTS
+
+    for values in rows:
+        row = list(values[:schema])
+        row[track] = tracks[row[track]] if row[track] is not None else ""
+        ids = row[secondary]
+        row[secondary] = tracks.ordered(ids) if ids else []
+        for position in multi:
+            text = row[position]
+            row[position] = [code for code in text.split(",") if code] if text else []
+        code = row[country]
+        if code not in countries:
+            countries[code] = Project(hq_country=code).hq_country.code or ""
+        row[country] = countries[code]
+        row[logo] = row[logo] or ""
+        show_email, verified, listed_by, published_at, updated_at = values[schema:]
+        if not show_email:
+            row[email] = ""
+        row += (
+            project_url(row[slug]),
+            logo_url(row[logo]),
+            verified,
+            listed_by,
+            published_at.isoformat() if published_at else None,
+            updated_at.isoformat() if updated_at else None,
+        )
+        if for_csv:  # csv_cell() of each value
+            row[secondary] = ";".join(row[secondary])
+            for position in multi:
+                row[position] = ";".join(row[position])
+            for position in flags:
+                row[position] = "true" if row[position] else "false"
+            for position in other:
+                value = row[position]
+                row[position] = "" if value is None else str(value)
+            row = [("'" + text if text and text[0] in formula else text) for text in row]
+        yield row
+
+
+def csv_pieces(records, piece=None):
+    """The CSV text of `records` (export_records(for_csv=True)): what csv_row() of each
+    record written by registry.spreadsheets.csv_lines gives, `piece` rows at a time."""
+    from registry.spreadsheets import csv_lines
+
+    return csv_lines(COLUMNS, records, batch=piece or EXPORT_PIECE)
+
+
+def json_pieces(records, piece=None):
+    """The JSON array of `records` (export_records()) as "[" + ",".join(json.dumps(record)) + "]\n",
+    `piece` rows at a time."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    columns, piece = COLUMNS, piece or EXPORT_PIECE
+    yield "["
+    separator, batch = "", []
+    for row in records:
+        batch.append(encode(dict(zip(columns, row, strict=True))))
+        if len(batch) == piece:
+            yield separator + ",".join(batch)
+            separator, batch = ",", []
+    if batch:
+        yield separator + ",".join(batch)
+    yield "]\n"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from registry.models import Project
+from registry import opendata
+from registry.models import Project, Track
 from registry.opendata import COLUMNS
 from tests.base import make_project
 
@@ -243,3 +244,46 @@ def test_the_downloads_and_the_api_give_the_same_records(client, pinned):
     items = json.loads(body(client.get("/data/projects.json")))
     assert items == [client.get(f"/api/projects/{item['slug']}/").json() for item in items]
     assert items == client.get("/api/projects/").json()["results"]
+
+
+@pytest.mark.parametrize(("fetch", "piece"), [(1, 1), (2, 2), (2, 500)])
+def test_the_downloads_do_not_depend_on_how_they_are_read_or_cut(client, pinned, monkeypatch, fetch, piece):
+    monkeypatch.setattr(opendata, "EXPORT_FETCH", fetch)
+    monkeypatch.setattr(opendata, "EXPORT_PIECE", piece)
+    response = client.get("/data/projects.csv")
+    assert b"".join(response.streaming_content).decode() == pinned_csv("lingxi", "plain", "evil")
+    assert body(client.get("/data/projects.json")) == pinned_json("lingxi", "plain", "evil")
+
+
+def test_secondary_tracks_follow_the_tracks_order_and_slugs(client, pinned):
+    Track.objects.filter(slug="coding").update(order=0)
+    Track.objects.filter(slug="agents").update(order=99)
+    Track.objects.filter(slug="agents").update(slug="ai-agents")
+    items = json.loads(body(client.get("/data/projects.json")))
+    assert items[0]["secondary_tracks"] == ["coding", "ai-agents"] and items[1]["track"] == "ai-agents"
+    assert items == [client.get(f"/api/projects/{item['slug']}/").json() for item in items]
+    assert ",customer-service,coding;ai-agents," in body(client.get("/data/projects.csv"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"custom_domain": "cdn.example.org"}, {"endpoint_url": "https://oss.example.com"}, {}],
+    ids=["custom domain", "endpoint", "AWS"],
+)
+def test_logo_urls_are_the_storages_on_s3_too(client, pinned, settings, options):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": "aimap-media", "region_name": "cn-north-1", "querystring_auth": False,
+                        "access_key": "key", "secret_key": "secret", **options},
+        },
+    }  # fmt: skip
+    items = json.loads(body(client.get("/data/projects.json")))
+    assert items == [client.get(f"/api/projects/{item['slug']}/").json() for item in items]
+    logo_urls = [item["logo_url"] for item in items]
+    assert logo_urls[0].startswith("https://") and logo_urls[0].endswith(
+        "/logos/0123456789abcdef0123456789abcdef.webp"
+    )
+    assert "%E4%BA%A7%E5%93%81" in logo_urls[1] and logo_urls[2] == ""
+    assert [row["logo_url"] for row in read_csv(client.get("/data/projects.csv"))] == logo_urls
