@@ -15,12 +15,13 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages clean
+.PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages bench clean
 
 help:
 	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test    the whole test suite (DATABASE_URL picks the database)"
 	@echo "make lint    ruff, and a check that no migration is missing"
+	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
 
 $(STAMP): requirements.txt
 	@if [ -z "$(PYTHON)" ]; then \
@@ -66,6 +67,11 @@ check-migrations: venv
 messages: venv
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# The benchmark (bench/run.py): PostgreSQL and Redis on 127.0.0.1, wrk from Debian's packages.
+# BENCH_ARGS=--quick for a short run, --fresh to seed the benchmark database again.
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
