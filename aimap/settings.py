@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "axes",
+    "aimap.apps.AimapConfig",
     "registry",
     "review",
 ]
@@ -76,6 +77,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "aimap.urls"
+CSRF_FAILURE_VIEW = "aimap.views.csrf_failure"
 WSGI_APPLICATION = "aimap.wsgi.application"
 
 TEMPLATES = [
@@ -274,14 +276,24 @@ SECURE_CSP = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The admin's address: not guessable by scripts that probe /admin/ (e.g. "review-7f3a/").
+ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
+# Request sizes (the proxy in front should refuse larger bodies first: docs/deployment.md).
+# Files: logos are at most 2 MB (checked before reading), lists and logo ZIPs at most
+# IMPORT_MAX_FILE_MB / IMPORT_MAX_LOGOS_MB; other form data at most 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Indexes with INCLUDE columns are a PostgreSQL speed-up; SQLite ignores the extra columns.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+    # A year, as `check --deploy` asks; set 0 while trying out a new domain's TLS.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-    SECURE_HSTS_PRELOAD = False
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS >= 31_536_000)
 
 # --- Forms ------------------------------------------------------------------
 
@@ -294,6 +306,8 @@ PROJECTS_PER_PAGE = env_int("PROJECTS_PER_PAGE", 24, minimum=1, maximum=200)
 MAX_OPEN_DRAFTS = env_int("MAX_OPEN_DRAFTS", 5, minimum=1)
 REVIEW_APPROVALS_REQUIRED = env_int("REVIEW_APPROVALS_REQUIRED", 1, minimum=1)
 AUTO_PUBLISH = env_bool("AUTO_PUBLISH", False)
+# Abuse limit: submissions (new, update, claim) a founder may send in 24 hours.
+MAX_SUBMISSIONS_PER_DAY = env_int("MAX_SUBMISSIONS_PER_DAY", 10, minimum=1)
 # Editor imports: rows per file, and the largest list file and logo ZIP accepted.
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 10_000, minimum=1)
 IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 10, minimum=1)
@@ -302,11 +316,16 @@ IMPORT_MAX_LOGOS_MB = env_int("IMPORT_MAX_LOGOS_MB", 100, minimum=1)
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env_choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info").upper()
+# JSON lines in production (aimap/logs.py), readable lines while developing.
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "plain"), "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "aimap.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -17,8 +17,10 @@ urlpatterns = [
     path("language/<str:code>/", views.switch_language, name="switch-language"),
     path("tracks.css", views.track_styles, name="track-styles"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+handler500 = "aimap.views.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

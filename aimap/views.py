@@ -5,14 +5,21 @@ one rendering of a page fits every anonymous visitor (registry.pagecache).
 """
 
 import hashlib
+import sys
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseServerError
 from django.shortcuts import redirect
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_safe
 
+from aimap.logs import security
 from registry.models import Track
+
+RETRY_AFTER_SECONDS = 60
 
 
 @require_safe
@@ -58,3 +65,33 @@ def track_styles(request):
     else:
         response["Cache-Control"] = "public, max-age=60"
     return response
+
+
+# --- Errors ---------------------------------------------------------------------------
+
+
+def server_error(request):
+    """500, or 503 when the database cannot be reached (then nothing was saved and a retry
+    will do). Rendered without the request's context processors: no database access."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def csrf_failure(request, reason=""):
+    """Django's CSRF refusal, logged as a security event; our 403 page for visitors."""
+    security.warning(
+        "CSRF check failed",
+        extra={
+            "event": "csrf_failed",
+            "reason": reason,
+            "path": request.path,
+            "ip": request.META.get("REMOTE_ADDR", ""),
+        },
+    )
+    if settings.DEBUG:
+        return django_csrf_failure(request, reason)
+    return HttpResponseForbidden(loader.render_to_string("403.html", request=request))

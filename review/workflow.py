@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from aimap import logs
 from registry.listing import Listing, copy_listing
 from registry.models import Project
 from review import emails, publishing
@@ -192,6 +193,20 @@ def _check_version(submission, expected_version):
 
 
 def _record(submission, *, by, action, from_state="", to_state="", note="", detail="", project=None):
+    logs.workflow.info(
+        "%s: %s -> %s",
+        action,
+        from_state or "-",
+        to_state or "-",
+        extra={
+            "action": action,
+            "submission": submission.pk if submission else None,
+            "project": project.pk if project else None,
+            "actor": by.pk if by else None,
+            "from_state": from_state,
+            "to_state": to_state,
+        },
+    )
     return Event.objects.create(
         submission=submission,
         project=project,

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AimapConfig(AppConfig):
+    """The site itself: security logging (aimap.security) is connected here."""
+
+    name = "aimap"
+    verbose_name = "AI Innovation Map"
+
+    def ready(self):
+        from aimap import security  # noqa: F401 (connects the security log to auth signals)
