@@ -148,3 +148,32 @@ class Project(Listing):
             self.published_at = timezone.now()
         if self.published and not self.first_published_at:
             self.first_published_at = self.published_at
+
+
+class PublicCount(models.Model):
+    """A piece of a count of the public projects, kept by PostgreSQL's triggers (registry/counts.py):
+    within `scope` ('' for all public projects, or one filter value such as 'stage:growth'),
+    `n` projects more (or fewer) have `value` in `dimension`. A count is the sum of its pieces."""
+
+    scope = models.CharField(max_length=64)
+    dimension = models.CharField(max_length=20)
+    value = models.CharField(max_length=100, blank=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope"], name="registry_publiccount_scope")]
+
+    def __str__(self):
+        return f"{self.scope or '*'} {self.dimension}={self.value}: {self.n:+d}"
+
+
+class PublicCountState(models.Model):
+    """The one row saying the counts are kept: every project published up to `counted_until`
+    is counted (later ones are added when read), months in `time_zone`."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    counted_until = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"counted until {self.counted_until:%Y-%m-%d %H:%M:%S} ({self.time_zone})"

@@ -1,8 +1,10 @@
-"""The numbers of /stats/ and of the home page.
+"""The numbers of /stats/ and the map's per-track counts.
 
-Everything here counts a queryset it is given (the view passes `Project.objects.published()`
-narrowed by the list's ProjectFilterSet), one GROUP BY or one aggregate per chart, so the
-number of queries does not grow with the number of projects.
+Everything here counts the public projects of a ProjectFilterSet (the view passes one over
+`Project.objects.published()`, with the list's filters): from the counts PostgreSQL keeps
+(registry/counts.py) when they cover the filters, else afresh, every chart from one query
+whatever the number of projects (GROUPING SETS: one pass over the rows). Both give the same
+registry.counts.Counts, from which the charts are built.
 
 A chart is a title and rows (label, value); the geometry of its inline SVG is worked out
 here, because templates cannot do arithmetic.
@@ -11,15 +13,20 @@ here, because templates cannot do arithmetic.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce, TruncMonth
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db import connection
+from django.db.models import CharField, Count, ExpressionWrapper, F, IntegerField, Value
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from registry.fields import has_any
+from registry import counts
+from registry.fields import SEPARATOR
 from registry.listing import BusinessModel, FoundationModel, FundingStage, Stage
 from registry.models import Track
 
@@ -133,9 +140,69 @@ class Chart:
                 row.url = f"{base}?{query.urlencode()}"
         return self
 
-
-def _counts(projects, name):
-    return dict(projects.order_by().values_list(name).annotate(n=Count("pk")))
+    def figure(self):
+        """The chart as inline SVG next to its numbers as a table, the markup the template
+        partial `chart_figure` wrote (one template render per row cost ~15 ms a page).
+        Geometry as plain numbers (never localised); the table's numbers as intcomma writes
+        them."""
+        e = conditional_escape
+        slug, title = e(self.slug), e(self.title)
+        kind = "chart-columns" if self.columns else "chart-bars"
+        parts = [
+            '<div class="row g-4 align-items-start">',
+            f'<div class="{"col-lg-8" if self.columns else "col-lg-7"}">',
+            f'<svg class="chart {kind}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
+            f'role="img" aria-labelledby="{slug}-svg-title" focusable="false">',
+            f'<title id="{slug}-svg-title">{title}</title>',
+        ]
+        if self.columns:
+            parts.append(
+                f'<line class="chart-baseline" x1="0" y1="{self.baseline}" x2="{self.width}" y2="{self.baseline}"/>'
+            )
+            for row in self.rows:
+                parts.append(f"<g><title>{e(row.label)}: {row.value}</title>")
+                if row.value:
+                    parts.append(
+                        f'<rect class="bar" x="{row.x}" y="{row.y}" width="{row.width}" height="{row.height}"/>'
+                        f'<text class="chart-value" x="{row.value_x}" y="{row.value_y}" text-anchor="middle">'
+                        f"{row.value}</text>"
+                    )
+                parts.append(
+                    f'<text class="chart-axis" x="{row.value_x}" y="{row.label_y}" text-anchor="middle">'
+                    f"{e(row.axis_label)}</text>"
+                )
+                if row.year:
+                    parts.append(
+                        f'<text class="chart-axis chart-year" x="{row.x}" y="{row.year_y}">{e(row.year)}</text>'
+                    )
+                parts.append("</g>")
+        else:
+            for row in self.rows:
+                paint = f'fill="{e(row.color)}"' if row.color else 'class="bar"'
+                parts.append(
+                    f'<g><text class="chart-label" x="0" y="{row.label_y}">{e(row.label)}</text>'
+                    f'<rect {paint} x="{row.x}" y="{row.y}" width="{row.width}" height="{row.height}" rx="2"/>'
+                    f'<text class="chart-value" x="{row.value_x}" y="{row.value_y}">{row.value}</text></g>'
+                )
+        parts += [
+            "</svg>",
+            "</div>",
+            f'<div class="{"col-lg-4" if self.columns else "col-lg-5"}">',
+            '<div class="stats-table-scroll">' if self.columns else "<div>",
+            '<table class="table table-sm stats-table">',
+            f'<caption class="caption-top">{title}</caption>',
+            f'<thead><tr><th scope="col">{e(self.heading)}</th>'
+            f'<th scope="col" class="text-end">{e(_("Projects"))}</th></tr></thead>',
+            "<tbody>",
+        ]
+        for row in self.rows:
+            label = f'<a href="{e(row.url)}">{e(row.label)}</a>' if row.url else e(row.label)
+            parts.append(
+                f'<tr><th scope="row" class="fw-normal">{label}</th>'
+                f'<td class="text-end">{e(intcomma(row.value))}</td></tr>'
+            )
+        parts += ["</tbody>", "</table>", "</div>", "</div>", "</div>"]
+        return mark_safe("\n".join(parts))  # every value above is escaped or a number
 
 
 # The one-of fields charted, and the many-of ones: (field, choices, chart title, table heading).
@@ -153,70 +220,150 @@ MANY_OF = [
     ),
 ]
 
+# Every dimension counted (registry.counts): '*' (the projects) and 'reviewed' have one value,
+# ''; 'month' is the local month of the first publication, 'YYYY-MM'.
+DIMENSIONS = ("track", "hq_country", "hq_city", "stage", "funding_stage", "business_models",
+              "foundation_models", "reviewed", "month")  # fmt: skip
 
-def totals(projects):
-    """Headline numbers: projects, countries, projects reviewed by the association (one query)."""
-    return projects.order_by().aggregate(**_total_expressions())
+
+# --- Counting ---------------------------------------------------------------------------
 
 
-def _total_expressions():
-    return {
-        "projects": Count("pk"),
-        "countries": Count("hq_country", distinct=True),
-        "reviewed": Count("pk", filter=Q(verified=True)),
+def counted(filterset, dimensions=DIMENSIONS):
+    """The Counts (registry.counts) of `filterset`'s projects: the counts PostgreSQL keeps
+    when they cover its filters (none, or values of one filter), else counted afresh in
+    one query. Either way one query."""
+    scopes = counts.scopes_for(filterset)
+    if scopes is not None:
+        found = counts.read(scopes)
+        if found is not None and ("month" not in dimensions or found.time_zone == _time_zone_name()):
+            return found
+    return count_afresh(filterset.qs, dimensions)
+
+
+def _time_zone_name():
+    current = timezone.get_current_timezone()
+    return getattr(current, "key", None) or str(current)
+
+
+def _dimension_expressions(dimensions):
+    """{dimension: the expression grouped by} ('track' always: the projects are its sum)."""
+    tz = timezone.get_current_timezone()
+    first = Coalesce("first_published_at", "published_at")
+    expressions = {
+        "track": F("track_id"),
+        "hq_country": F("hq_country"),
+        "hq_city": F("hq_city"),
+        "stage": F("stage"),
+        "funding_stage": F("funding_stage"),
+        # every combination of codes held, split into codes afterwards: GROUP BY the stored
+        # text ",a,b," rather than one LIKE per code
+        "business_models": F("business_models"),
+        "foundation_models": F("foundation_models"),
+        "reviewed": F("verified"),
+        "month": ExpressionWrapper(
+            ExtractYear(first, tzinfo=tz) * 100 + ExtractMonth(first, tzinfo=tz), output_field=IntegerField()
+        ),
     }
+    return {name: expressions[name] for name in dict.fromkeys(("track", *dimensions))}
 
 
-def totals_and_many_of_counts(projects):
-    """The headline numbers and, for every many-of field, the projects holding each code:
-    one aggregate query, one conditional count per code."""
-    expressions = _total_expressions()
-    for name, choices, _title, _heading in MANY_OF:
-        for code, _label in choices:
-            expressions[f"n_{name}_{code}"] = Count("pk", filter=has_any(name, [code]))
-    return projects.order_by().aggregate(**expressions)
+def count_afresh(projects, dimensions=DIMENSIONS):
+    """Counts of `projects` by every dimension, in one query: GROUPING SETS on PostgreSQL (one
+    pass over the rows), a UNION ALL of GROUP BYs elsewhere."""
+    expressions = _dimension_expressions(dimensions)
+    names = list(expressions)
+    projects = projects.order_by()
+    if connection.vendor == "postgresql":
+        columns = [f"c{index}" for index in range(len(names))]
+        inner = projects.annotate(**dict(zip(columns, expressions.values(), strict=True))).values(*columns)
+        sql, params = inner.query.sql_with_params()
+        city = columns[names.index("hq_city")] if "hq_city" in names else columns[0]
+        grouped = (
+            f"SELECT {', '.join(columns)}, GROUPING({', '.join(columns)}), COUNT(*) FROM ({sql}) AS p "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({column})' for column in columns)}) "
+            f"ORDER BY COUNT(*) DESC, {city}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(grouped, params)
+            found = cursor.fetchall()
+        width = len(names)
+        rows = []
+        for *values, mask, n in found:
+            index = next(i for i in range(width) if not mask & (1 << (width - 1 - i)))
+            rows.append((names[index], values[index], n))
+    else:
+        parts = [projects.filter(verified=True) if name == "reviewed" else projects for name in names]
+        parts = [
+            part.annotate(
+                _dimension=Value(name, output_field=CharField()),
+                _value=Value("", output_field=CharField())
+                if name == "reviewed"
+                else Cast(expression, CharField()),
+            )
+            .values_list("_dimension", "_value")
+            .annotate(_n=Count("pk"))
+            for part, (name, expression) in zip(parts, expressions.items(), strict=True)
+        ]
+        rows = list(parts[0].union(*parts[1:], all=True).order_by("-_n", "_value"))
+    return _as_counts(rows)
 
 
-def one_of_counts(projects):
-    """{field: {code: projects}} for every ONE_OF field, from one GROUP BY over all of them
-    (a few dozen groups at most: the fields have a handful of choices each)."""
-    names = [name for name, *_rest in ONE_OF]
-    counts = {name: {} for name in names}
-    for *codes, n in projects.order_by().values_list(*names).annotate(n=Count("pk")):
-        for name, code in zip(names, codes, strict=True):
-            counts[name][code] = counts[name].get(code, 0) + n
-    return counts
+def _as_counts(rows):
+    """Counts from (dimension, grouped value, n) rows, largest n first."""
+    found = counts.Counts(time_zone=_time_zone_name())
+    dimensions = found.dimensions
+    for dimension, value, n in rows:
+        if dimension == "reviewed":
+            if value in (True, ""):
+                dimensions["reviewed"] = [("", n)]
+        elif dimension == "month":
+            value = int(value)
+            dimensions.setdefault("month", []).append((f"{value // 100:04d}-{value % 100:02d}", n))
+        elif dimension in ("business_models", "foundation_models"):
+            codes = [code for code in value.split(SEPARATOR) if code]
+            if codes:
+                per_code = dict(dimensions.get(dimension, []))
+                for code in codes:
+                    per_code[code] = per_code.get(code, 0) + n
+                dimensions[dimension] = sorted(per_code.items(), key=lambda item: (-item[1], item[0]))
+        else:
+            dimensions.setdefault(dimension, []).append((str(value), n))
+    total = sum(n for _value, n in dimensions.get("track", []))
+    if total:
+        dimensions["*"] = [("", total)]
+    return found
 
 
-def track_counts(projects):
-    """{track id: number of projects}."""
-    return _counts(projects, "track")
+def track_counts(filterset):
+    """{track id: public projects} of `filterset` (kept counts, or one GROUP BY)."""
+    return counted(filterset, ("track",)).as_dict("track", int)
 
 
-def by_track(projects, tracks):
-    counts = track_counts(projects)
-    rows = [Row(track.name, counts.get(track.pk, 0), code=track.slug, color=track.color) for track in tracks]
+# --- Charts -------------------------------------------------------------------------------
+
+
+def by_track(found, tracks):
+    per_track = found.as_dict("track", int)
+    rows = [
+        Row(track.name, per_track.get(track.pk, 0), code=track.slug, color=track.color) for track in tracks
+    ]
     return Chart("track", _("Projects per track"), _("Track"), rows, param="track")
 
 
-def by_country(projects):
-    counts = sorted(_counts(projects, "hq_country").items(), key=lambda item: (-item[1], item[0]))
-    rows = [Row(countries.name(code) or code, n, code=code) for code, n in counts[:TOP_COUNTRIES]]
-    rest = sum(n for _code, n in counts[TOP_COUNTRIES:])
+def by_country(found):
+    per_country = sorted(found.get("hq_country"), key=lambda item: (-item[1], item[0]))
+    rows = [Row(countries.name(code) or code, n, code=code) for code, n in per_country[:TOP_COUNTRIES]]
+    rest = sum(n for _code, n in per_country[TOP_COUNTRIES:])
     if rest:
         rows.append(Row(str(_("Other countries and regions")), rest))
     return Chart("country", _("Projects per country or region"), _("Country"), rows, param="hq_country")
 
 
-def by_city(projects):
-    counts = (
-        projects.order_by()
-        .exclude(hq_city="")
-        .values_list("hq_city")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "hq_city")[:TOP_CITIES]
-    )
-    rows = [Row(city, n, code=city) for city, n in counts]
+def by_city(found):
+    """The cities in the database's order (most projects first, then by name)."""
+    per_city = [(city, n) for city, n in found.get("hq_city") if city != ""][:TOP_CITIES]
+    rows = [Row(city, n, code=city) for city, n in per_city]
     return Chart(
         "city",
         _("Top cities"),
@@ -227,32 +374,28 @@ def by_city(projects):
     )
 
 
-def by_one_of(counts):
+def by_one_of(found):
     """One chart per ONE_OF field: every choice in choice order, zeros included, then the
     projects that did not say, if any."""
     charts = []
     for name, choices, title, heading in ONE_OF:
-        rows = [Row(str(label), counts[name].get(code, 0), code=code) for code, label in choices]
-        if counts[name].get(""):
-            rows.append(Row(str(_("Not given")), counts[name][""]))
+        per_code = found.as_dict(name)
+        rows = [Row(str(label), per_code.get(code, 0), code=code) for code, label in choices]
+        if per_code.get(""):
+            rows.append(Row(str(_("Not given")), per_code[""]))
         charts.append(Chart(name, title, heading, rows, param=name))
     return charts
 
 
-def by_many_of(numbers):
+def by_many_of(found):
     """One chart per MANY_OF field (a project may count under several codes)."""
     note = _("A project can have several, so the numbers can add up to more than the projects counted.")
-    return [
-        Chart(
-            name,
-            title,
-            heading,
-            [Row(str(label), numbers[f"n_{name}_{code}"], code=code) for code, label in choices],
-            param=name,
-            note=note,
-        )
-        for name, choices, title, heading in MANY_OF
-    ]
+    charts = []
+    for name, choices, title, heading in MANY_OF:
+        per_code = found.as_dict(name)
+        rows = [Row(str(label), per_code.get(code, 0), code=code) for code, label in choices]
+        charts.append(Chart(name, title, heading, rows, param=name, note=note))
+    return charts
 
 
 def month_starts(now, months=MONTHS):
@@ -266,27 +409,15 @@ def month_starts(now, months=MONTHS):
     return starts[::-1]
 
 
-def by_month(projects, now=None):
-    """Projects first published in each of the last MONTHS months (one query). Listings
+def by_month(found, now=None):
+    """Projects first published in each of the last MONTHS months (local months). Listings
     without a first publication time count from their publication time."""
     starts = month_starts(now or timezone.now())
-    tz = timezone.get_current_timezone()
-    found = (
-        projects.order_by()
-        .annotate(first=Coalesce("first_published_at", "published_at"))
-        .filter(first__gte=starts[0])
-        .annotate(month=TruncMonth("first", tzinfo=tz))
-        .values_list("month")
-        .annotate(n=Count("pk"))
-    )
-    counts = {}
-    for month, n in found:
-        month = timezone.localtime(month, tz) if timezone.is_aware(month) else month
-        counts[(month.year, month.month)] = counts.get((month.year, month.month), 0) + n
+    per_month = found.as_dict("month")
     rows = [
         Row(
             date_format(start, "YEAR_MONTH_FORMAT"),
-            counts.get((start.year, start.month), 0),
+            per_month.get(f"{start.year:04d}-{start.month:02d}", 0),
             axis_label=str(start.month),
             # under each January, and under the first column unless a January follows too closely
             year=str(start.year) if start.month == 1 or (index == 0 and start.month <= 10) else "",
@@ -296,19 +427,23 @@ def by_month(projects, now=None):
     return Chart("month", _("Published per month"), _("Month"), rows, columns=True)
 
 
-def project_stats(projects, tracks, params):
-    """The headline numbers and every chart of /stats/, laid out, rows linked to the list
-    with the current filters. Seven queries, whatever the number of projects."""
-    numbers = totals_and_many_of_counts(projects)
+def project_stats(filterset, tracks, params):
+    """The headline numbers and every chart of /stats/ for `filterset`'s projects, laid out,
+    rows linked to the list with the current filters. One query (registry.counts or afresh)."""
+    found = counted(filterset)
     charts = [
-        by_track(projects, tracks),
-        by_country(projects),
-        by_city(projects),
-        *by_one_of(one_of_counts(projects)),
-        *by_many_of(numbers),
-        by_month(projects),
+        by_track(found, tracks),
+        by_country(found),
+        by_city(found),
+        *by_one_of(found),
+        *by_many_of(found),
+        by_month(found),
     ]
-    headline = {key: numbers[key] for key in ("projects", "countries", "reviewed")}
+    headline = {
+        "projects": found.total("*"),
+        "countries": len(found.get("hq_country")),
+        "reviewed": found.total("reviewed"),
+    }
     return headline, [chart.lay_out().link_rows(params) for chart in charts]
 
 

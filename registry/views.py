@@ -4,8 +4,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -13,9 +12,10 @@ from django.views.decorators.http import require_safe
 
 from registry.context_processors import request_tracks
 from registry.filters import ProjectFilterSet, active_filters, query_without
-from registry.models import Project, Track
+from registry.landscape import TILES_PER_TRACK, first_tiles, tiles_markup
+from registry.models import Project
 from registry.pagecache import cache_public_page
-from registry.stats import decisions_per_track, project_stats
+from registry.stats import decisions_per_track, project_stats, track_counts
 
 
 def public_projects():
@@ -142,10 +142,9 @@ def track_detail(request, slug):
 @cache_public_page
 def stats(request):
     """Charts of the published projects (the list's filters apply), and the decisions per track."""
-    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
-    projects = filterset.qs
-    tracks = list(Track.objects.all())
-    numbers, charts = project_stats(projects, tracks, request.GET)
+    tracks = request_tracks(request)
+    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
+    numbers, charts = project_stats(filterset, tracks, request.GET)
     decisions, decision_total = decisions_per_track(tracks)
     context = {
         "filterset": filterset,
@@ -178,29 +177,30 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-MAP_TILES_PER_TRACK = 60
+MAP_TILES_PER_TRACK = TILES_PER_TRACK
 
 
 @require_safe
 @cache_public_page
 def landscape(request):
     """Every track a panel of logo tiles (the list's filters apply), at most
-    MAP_TILES_PER_TRACK tiles each, with a link to the rest."""
-    filterset = ProjectFilterSet(request.GET, queryset=public_projects())
-    projects = filterset.qs
-    counts = dict(projects.order_by().values_list("track").annotate(total=Count("pk")))
-    first_in_track = Window(RowNumber(), partition_by=[F("track")], order_by=[F("name").asc(), F("pk").asc()])
-    tiles = {}
-    for project in (
-        projects.annotate(place=first_in_track)
-        .filter(place__lte=MAP_TILES_PER_TRACK)
-        .order_by("track", "place")
-    ):
-        tiles.setdefault(project.track_id, []).append(project)
-    panels = [
-        {"track": track, "projects": tiles.get(track.pk, []), "total": counts.get(track.pk, 0)}
-        for track in Track.objects.all()
-    ]
+    MAP_TILES_PER_TRACK tiles each, by name, with a link to the rest."""
+    tracks = request_tracks(request)
+    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
+    counts = track_counts(filterset)
+    tiles = first_tiles(filterset.qs, [track.pk for track in tracks if counts.get(track.pk)])
+    panels = []
+    for track in tracks:
+        shown = tiles.get(track.pk, [])
+        panels.append(
+            {
+                "track": track,
+                "url": track.get_absolute_url(),
+                "tiles": tiles_markup(shown),
+                "shown": len(shown),
+                "total": counts.get(track.pk, 0),
+            }
+        )
     context = {
         "filterset": filterset,
         "panels": panels,
