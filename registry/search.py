@@ -26,8 +26,7 @@ import functools
 import re
 
 from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Func, Q
 
 SEARCH_FIELDS = ("name", "name_en", "tagline", "description", "organization")
 INDEX_NAME = "registry_project_search_gin"
@@ -92,6 +91,22 @@ def _tsquery(term):
     return " & ".join(parts) or None
 
 
+class TokensMatch(Func):
+    """A row's search tokens match `tsquery`, written as the GIN index (INDEX_NAME) indexes
+    them so that the index answers it; the column is the row's own wherever the query stands
+    (a subquery renames the table)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tsquery):
+        super().__init__(F("search_tokens"))
+        self.tsquery = tsquery
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"array_to_tsvector(string_to_array({column}, ' ')) @@ %s::tsquery", (*params, self.tsquery)
+
+
 def exact(term):
     """Whether the token query of `term` finds exactly the rows whose fields contain it
     (module notes): then PostgreSQL needs no substring confirmation."""
@@ -113,13 +128,7 @@ def matching(queryset, text):
     for term in query_terms(text):
         tsquery = _tsquery(term) if connection.vendor == "postgresql" else None
         if tsquery:
-            queryset = queryset.filter(
-                RawSQL(
-                    'array_to_tsvector(string_to_array("registry_project"."search_tokens", \' \')) @@ %s::tsquery',
-                    [tsquery],
-                    output_field=BooleanField(),
-                )
-            )
+            queryset = queryset.filter(TokensMatch(tsquery))
             if exact(term):
                 continue
         lookup = substring_lookup(term)

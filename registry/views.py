@@ -68,10 +68,10 @@ def paginate(request, queryset):
     """The page asked for, as template context. A malformed number is page 1 and one past
     the end is the last page (Paginator.get_page).
 
-    The page's projects are read with only what a card shows. Unless a search ranks them,
-    first their ids, in the list's order, then their rows, in one query: the ids of any
-    page, however deep, come from the public index alone (no rows read and thrown away
-    for the OFFSET)."""
+    The page's projects are read with only what a card shows, in one query: first their
+    ids, in the list's order, then their rows. The ids of any page, however deep, come from
+    the public index alone (no rows read and thrown away for the OFFSET); a search sorts
+    narrow rows and joins the tracks of one page only."""
     paginator = Paginator(queryset, page_size(request))
     page = paginator.get_page(request.GET.get("page"))
     window = page.object_list.only(*CARD_FIELDS)
