@@ -163,6 +163,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "registry:home"
 # must verify; allauth's rate limits stay on (their defaults).
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_FORMS = {"signup": "aimap.forms.SignupForm"}  # adds a honeypot field
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True

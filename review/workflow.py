@@ -14,9 +14,11 @@ form knows *what* it is.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -262,6 +264,25 @@ def missing_for_submission(submission):
 
 
 @transaction.atomic
+def _check_daily_limit(founder):
+    """An abuse limit: at most MAX_SUBMISSIONS_PER_DAY submissions and claims in 24 hours."""
+    since = timezone.now() - timedelta(hours=24)
+    sent = Event.objects.filter(actor=founder, created_at__gte=since).filter(
+        Q(action="submit") | Q(action="create", to_state=State.SUBMITTED)
+    )
+    if sent.count() >= settings.MAX_SUBMISSIONS_PER_DAY:
+        logs.security.warning(
+            "daily submission limit reached", extra={"event": "submission_limit", "actor": founder.pk}
+        )
+        raise TransitionError(
+            _(
+                "You have sent %(count)s submissions in the last 24 hours, the most we accept in a day. "
+                "Nothing is lost: your draft is saved, send it tomorrow."
+            )
+            % {"count": settings.MAX_SUBMISSIONS_PER_DAY}
+        )
+
+
 def create(*, by, content, kind=Kind.NEW, project=None):
     """A new draft by founder `by`, its content written by `content`."""
     open_drafts = Submission.objects.owned_by(by).filter(state=State.DRAFT).count()
@@ -299,6 +320,7 @@ def claim(project, *, by, evidence):
             _("Tell the association how it can verify that you run this project."),
             errors={"claim_evidence": _("This field is required.")},
         )
+    _check_daily_limit(by)
     submission = Submission(
         owner=by, kind=Kind.CLAIM, project=project, state=State.SUBMITTED, language=_language()
     )
@@ -337,6 +359,7 @@ def submit(submission, *, by, expected_version=None):
     errors = missing_for_submission(locked)
     if errors:
         raise TransitionError(_("Some required fields are empty."), errors=errors)
+    _check_daily_limit(by)
     return _move(locked, by=by, action="submit", to_state=State.SUBMITTED, submitted_at=timezone.now())
 
 
