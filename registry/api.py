@@ -32,16 +32,16 @@ def _filtered(request):
     return ProjectFilterSet(request.GET, queryset=open_projects()).qs
 
 
-def _export(request, *, for_csv=False):
+def _export(request):
     """The downloads' records: every published project the list's filters match, in its order."""
-    queryset = ProjectFilterSet(request.GET, queryset=Project.objects.published()).qs
-    return opendata.export_records(queryset, request.build_absolute_uri, for_csv=for_csv)
+    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
+    return opendata.export_records(filterset.qs, request.build_absolute_uri, tracks=filterset.tracks)
 
 
 @require_safe
 def projects_csv(request):
     response = StreamingHttpResponse(
-        opendata.csv_pieces(_export(request, for_csv=True)), content_type="text/csv; charset=utf-8"
+        opendata.csv_pieces(_export(request)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="aimap-projects.csv"'
     return response

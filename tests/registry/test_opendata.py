@@ -3,14 +3,18 @@
 import csv
 import io
 import json
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from registry import opendata
+from registry.api import open_projects
 from registry.models import Project, Track
 from registry.opendata import COLUMNS
+from registry.spreadsheets import csv_lines
 from tests.base import make_project
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +291,49 @@ def test_logo_urls_are_the_storages_on_s3_too(client, pinned, settings, options)
     )
     assert "%E4%BA%A7%E5%93%81" in logo_urls[1] and logo_urls[2] == ""
     assert [row["logo_url"] for row in read_csv(client.get("/data/projects.csv"))] == logo_urls
+
+
+NASTY = ['a', ',', '"', "'", '\r', '\n', '\r\n', ' ', '\t', '=', '+', '-', '@', ';', '\\', '{', '}', ':', '中', 'é',
+         '\u2028', '\x01', '😀', '}, {"name": ', '"}, {\\"name\\": ']  # fmt: skip
+
+
+@pytest.fixture
+def nasty(db):
+    """Projects whose text is made of everything a CSV or JSON writer must take care of."""
+    chance = random.Random(7)
+    text_fields = ["name", "name_en", "tagline", "description", "organization", "hq_city", "models_used"]
+    projects = [
+        make_project(name='}, {"name": "x', tagline='a "quoted", text\r\nline', description='"}, {\\"name\\": \\',
+                     organization="=1+2", website="https://x.example/a,b?c=\"d\"", hq_city="中,文", models_used='""',
+                     name_en="'", secondary=["agents"], logo="logos/a,b.png")
+    ]  # fmt: skip
+    for number in range(12):
+        fields = {
+            name: "".join(chance.choice(NASTY) for _ in range(chance.randint(0, 6))) for name in text_fields
+        }
+        fields["name"] = fields["name"] or "x"
+        projects.append(make_project(slug=f"nasty-{number}", **fields))
+    return projects
+
+
+def test_the_downloads_are_what_record_csv_row_and_json_dumps_make(client, nasty):
+    """The reference: opendata.record() of each project (as the API does), then csv_row()
+    through the csv module, or json.dumps()."""
+    absolute = RequestFactory().get("/").build_absolute_uri
+    records = [
+        opendata.record(project, absolute) for project in open_projects().order_by("-published_at", "-pk")
+    ]
+    assert len(records) == 13
+    reference_csv = "".join(csv_lines(opendata.COLUMNS, [opendata.csv_row(record) for record in records]))
+    reference_json = "[" + ",".join(json.dumps(record, ensure_ascii=False) for record in records) + "]\n"
+    assert body(client.get("/data/projects.csv")) == reference_csv
+    assert body(client.get("/data/projects.json")) == reference_json
+
+
+def test_tracks_missing_from_the_list_given_are_read(client, pinned, django_assert_max_num_queries):
+    absolute = RequestFactory().get("/").build_absolute_uri
+    queryset = Project.objects.published().order_by("-published_at", "-pk")
+    expected = list(opendata.export_records(queryset, absolute))
+    with django_assert_max_num_queries(2):  # the projects, then the tracks once
+        assert list(opendata.export_records(queryset, absolute, tracks=[])) == expected
+    assert expected[0][COLUMNS.index("secondary_tracks")] == ["agents", "coding"]
