@@ -62,14 +62,14 @@ def _piece_tokens(piece):
 def tokens(text):
     """The index tokens of `text`, as a set."""
     found = set()
-    for piece in _pieces(text):
+    for piece in set(_pieces(text)):  # each repeated word once
         found |= _piece_tokens(piece)
     return found
 
 
 def document(project):
     """The space-separated tokens stored for a project (or a submission)."""
-    text = " ".join(str(getattr(project, name) or "") for name in SEARCH_FIELDS)
+    text = " ".join([str(getattr(project, name) or "") for name in SEARCH_FIELDS])
     return " ".join(sorted(tokens(text)))
 
 

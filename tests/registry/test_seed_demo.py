@@ -1,5 +1,7 @@
 """manage.py seed_demo: a deterministic, idempotent, clearly fictional demo map."""
 
+import hashlib
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -313,3 +315,71 @@ def test_the_demo_has_a_submission_in_every_workflow_state_made_through_the_work
     before = Submission.objects.count()
     seed(20)
     assert Submission.objects.count() == before
+
+
+# The fingerprint of `seed_demo --projects 300` with the anchor below: every generated
+# value, the search tokens, the secondary tracks and the insertion order. A faster
+# seed must not change it; change it only when the demo data is changed on purpose.
+PINNED_ANCHOR = datetime(2026, 11, 29, tzinfo=UTC)
+PINNED_FINGERPRINT = "1b538e0ae17984c0e9d50a3b4614e913c31f8f8c13954f9acafb65b1e7dc6fa5"
+
+
+def fingerprint():
+    own_fields = [name for name in listing_field_names() if name not in ("track", "secondary_tracks")]
+    state_fields = ["listed_by", "published", "published_at", "first_published_at", "featured", "verified"]
+    rows = (
+        Project.objects.filter(submissions__isnull=True)
+        .order_by("pk")
+        .values_list(
+            *own_fields, *state_fields, "verified_at", "track__slug", "owner__username", "search_tokens"
+        )
+    )
+    links = (
+        Through.objects.filter(project__submissions__isnull=True)
+        .order_by("pk")
+        .values_list("project__slug", "track__slug")
+    )
+    digest = hashlib.sha256()
+    for row in [*rows, *links]:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def test_the_generated_data_is_pinned(monkeypatch):
+    monkeypatch.setattr(demo, "demo_anchor", lambda: PINNED_ANCHOR)
+
+    seed(300)
+
+    assert fingerprint() == PINNED_FINGERPRINT, fingerprint()
+
+
+def test_a_large_batch_gives_the_same_data_as_small_ones(monkeypatch):
+    monkeypatch.setattr(demo, "demo_anchor", lambda: PINNED_ANCHOR)
+    monkeypatch.setattr(demo, "BATCH_SIZE", 7)
+
+    seed(300)
+
+    assert fingerprint() == PINNED_FINGERPRINT, fingerprint()
+
+
+def test_copy_rows_hold_what_saving_the_projects_would_write():
+    """PostgreSQL's COPY path builds plain rows instead of Project instances: the same values."""
+    anchor = PINNED_ANCHOR
+    tracks = dict(Track.objects.values_list("slug", "pk"))
+    owners = {name: index for index, name in enumerate(["founder", *demo.EXTRA_FOUNDERS], start=1)}
+    now = timezone.now()
+    maker = demo.CopyRows(tracks, owners, now)
+    fields = Project._meta.concrete_fields
+    for number in [*range(1, 400), 99_999, 100_000]:
+        draft = demo.build_project(number, anchor)
+        values = dict(draft.fields)
+        project = Project(
+            pk=number, track_id=tracks[values.pop("track_slug")], owner_id=owners.get(draft.owner), **values
+        )
+        expected = [field.get_prep_value(field.pre_save(project, True)) for field in fields]
+        row = maker.row(number, draft)
+        for field, value, wanted in zip(fields, row, expected, strict=True):
+            if field.attname in ("created_at", "updated_at"):
+                assert value == now
+            else:
+                assert (value, type(value)) == (wanted, type(wanted)), (number, field.name)

@@ -21,20 +21,28 @@ class Command(BaseCommand):
             help=f"How many demo projects there should be (default {demo.DEFAULT_PROJECTS}).",
         )
 
-    def handle(self, *args, projects, **options):
+    def handle(self, *args, projects, verbosity, **options):
         if projects < 0:
             raise CommandError("--projects must be 0 or more.")
         demo_passwords = settings.DEBUG  # known passwords only on a development machine
+        phases = demo.Phases()
 
-        logos_created, logos_there = demo.ensure_logos()
-        accounts = demo.ensure_accounts(demo_passwords)
+        with phases("logos"):
+            logos_created, logos_there = demo.ensure_logos()
+        with phases("accounts"):
+            accounts = demo.ensure_accounts(demo_passwords)
         try:
-            report = demo.seed_projects(projects)
+            report = demo.seed_projects(projects, phases=phases)
         except LookupError as error:
             raise CommandError(str(error)) from None
         from review.demo import seed_submissions  # the review app builds on the registry
 
-        submissions_created, submissions_there = seed_submissions()
+        with phases("submissions"):
+            submissions_created, submissions_there = seed_submissions()
+        if verbosity >= 2:
+            self.stdout.write("Seconds per phase:")
+            for name, seconds in phases.seconds.items():
+                self.stdout.write(f"  {name:<22} {seconds:7.2f}")
 
         self.stdout.write(f"Logos: {logos_created} created, {logos_there} already there ({demo.LOGO_DIR}/).")
         self.stdout.write(
