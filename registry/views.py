@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from registry import counts as public_counts
 from registry.context_processors import request_tracks
 from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.landscape import TILES_PER_TRACK, first_tiles, tiles_markup
@@ -27,22 +28,29 @@ def public_projects():
 def home(request):
     projects = public_projects()
     tracks = request_tracks(request)
-    # Every headline number from one small GROUP BY, read from the public index alone
-    # (registry_project_public_idx carries these columns): no COUNT(DISTINCT) over every row.
-    groups = projects.order_by().values_list("track", "hq_country", "verified").annotate(n=Count("pk"))
-    counts, countries, project_count, reviewed_count = {}, set(), 0, 0
-    for track_id, country, verified, n in groups:
-        counts[track_id] = counts.get(track_id, 0) + n
-        countries.add(country)
-        project_count += n
-        reviewed_count += n if verified else 0
+    # The headline numbers: the counts PostgreSQL keeps (registry.counts), else one small
+    # GROUP BY read from the public index alone (it carries these columns).
+    found = public_counts.read([""])
+    if found is not None:
+        per_track = found.as_dict("track", int)
+        project_count, reviewed_count = found.total("*"), found.total("reviewed")
+        country_count = len(found.get("hq_country"))
+    else:
+        groups = projects.order_by().values_list("track", "hq_country", "verified").annotate(n=Count("pk"))
+        per_track, countries, project_count, reviewed_count = {}, set(), 0, 0
+        for track_id, country, verified, n in groups:
+            per_track[track_id] = per_track.get(track_id, 0) + n
+            countries.add(country)
+            project_count += n
+            reviewed_count += n if verified else 0
+        country_count = len(countries)
     cards = projects.only(*CARD_FIELDS).newest_first()
     context = {
         "project_count": project_count,
-        "country_count": len(countries),
+        "country_count": country_count,
         "reviewed_count": reviewed_count,
         "track_count": len(tracks),
-        "tracks": [(track, counts.get(track.pk, 0)) for track in tracks],
+        "tracks": [(track, per_track.get(track.pk, 0)) for track in tracks],
         "newest": cards[:8],
         "featured": cards.filter(featured=True)[:4],
     }
@@ -64,15 +72,22 @@ def page_size(request):
     return size if size in PAGE_SIZES else settings.PROJECTS_PER_PAGE
 
 
-def paginate(request, queryset):
+def paginate(request, queryset, filterset=None):
     """The page asked for, as template context. A malformed number is page 1 and one past
     the end is the last page (Paginator.get_page).
+
+    The number of projects is the kept count (registry.counts) when `filterset`'s filters
+    are ones it covers (none, or values of one filter), else counted.
 
     The page's projects are read with only what a card shows, in one query: first their
     ids, in the list's order, then their rows. The ids of any page, however deep, come from
     the public index alone (no rows read and thrown away for the OFFSET); a search sorts
     narrow rows and joins the tracks of one page only."""
     paginator = Paginator(queryset, page_size(request))
+    scopes = public_counts.scopes_for(filterset) if filterset is not None else None
+    found = public_counts.read(scopes) if scopes is not None else None
+    if found is not None:
+        paginator.count = found.total("*")  # instead of Paginator's COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
     window = page.object_list.only(*CARD_FIELDS)
     if not window.query.annotations:
@@ -91,7 +106,7 @@ def project_list(request):
     filterset = ProjectFilterSet(request.GET, queryset=public_projects(), tracks=tracks)
     context = {
         "filterset": filterset,
-        **paginate(request, filterset.qs),
+        **paginate(request, filterset.qs, filterset),
         "query": query_without(request.GET, "page"),
         "chips": active_filters(filterset, request.GET),
         "ignored": filterset.ignored_messages(),
@@ -132,7 +147,7 @@ def track_detail(request, slug):
     filterset = ProjectFilterSet(params, queryset=public_projects(), tracks=tracks)
     context = {
         "track": track,
-        **paginate(request, filterset.qs),
+        **paginate(request, filterset.qs, filterset),
         "query": query_without(request.GET, "page"),
     }
     return render(request, "registry/track_detail.html", context)

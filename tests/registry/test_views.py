@@ -105,6 +105,41 @@ class TestProjectList:
             else {"stage": 35, "q=Pag": 47, "q=页": 48}[query[:5]]
         )
 
+    @pytest.mark.parametrize(
+        "query",
+        ["", "sort=name", "track=coding", "track=coding&track=agents", "stage=growth&stage=idea", "business_models=usage",
+         "hq_country=CN", "track=coding&stage=growth", "q=Count", "track=nope"],
+    )  # fmt: skip
+    def test_its_count_is_the_number_of_matching_projects_after_every_change(self, client, query):
+        """Kept counts (registry.counts, PostgreSQL) or counted afresh: the number shown is the
+        number of public projects the filters match, as projects are published, unpublished,
+        moved and scheduled."""
+        projects = [
+            make_project(
+                name=f"Count {n}",
+                track_slug=["coding", "agents", "video"][n % 3],
+                stage=["growth", "idea", "launched"][n % 3],
+                business_models=[["usage"], ["license", "usage"], []][n % 3],
+                hq_country=["CN", "US"][n % 2],
+            )
+            for n in range(9)
+        ]
+        make_project(name="Count draft", track_slug="coding", published=False)
+        make_project(name="Count later", track_slug="coding", published_at=timezone.now() + timedelta(days=1))
+
+        def check():
+            expected = ProjectFilterSet(QueryDict(query), queryset=Project.objects.published()).qs.count()
+            assert client.get(LIST_URL, QueryDict(query)).context["paginator"].count == expected
+            return expected
+
+        check()
+        projects[0].published = False  # unpublished
+        projects[0].save()
+        projects[1].track = Track.objects.get(slug="coding")  # moved
+        projects[1].save()
+        Project.objects.filter(name="Count draft").update(published=True, published_at=timezone.now())  # bulk
+        check()
+
 
 class TestProjectDetail:
     def test_it_shows_every_public_field(self, client):
