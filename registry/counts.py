@@ -70,7 +70,12 @@ def _codes(column):
 
 
 def _scoped_codes(column):
-    return f"ARRAY(SELECT '{column}:' || c FROM unnest({_codes(column)}) AS c)"
+    """['column:code', ...] of a many-of column, by string functions alone (a subquery per row
+    made counting 100,000 projects four times slower)."""
+    return (
+        f"CASE WHEN {column} = '' THEN '{{}}'::text[] ELSE "
+        f"string_to_array('{column}:' || replace(trim(both ',' from {column}), ',', ',{column}:'), ',') END"
+    )
 
 
 # The columns the keys are made of, and their SQL types (the keys function's arguments).
