@@ -15,13 +15,14 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages bench clean
+.PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages bench soak clean
 
 help:
 	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test    the whole test suite (DATABASE_URL picks the database)"
 	@echo "make lint    ruff, and a check that no migration is missing"
 	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
+	@echo "make soak    5 minutes of mixed load at concurrency 32: no errors, bounded memory"
 
 $(STAMP): requirements.txt
 	@if [ -z "$(PYTHON)" ]; then \
@@ -72,6 +73,12 @@ messages: venv
 # BENCH_ARGS=--quick for a short run, --fresh to seed the benchmark database again.
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The soak (bench/soak.py): public GETs (wrk) and founders saving drafts against gunicorn,
+# fails on any error or on memory growth past the bound. SOAK_ARGS=--quick for 30 s;
+# --duration SECONDS (300), --concurrency N (32); or SOAK_DURATION, SOAK_CONCURRENCY.
+soak: venv
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
