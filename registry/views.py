@@ -4,7 +4,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Window
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -76,26 +76,41 @@ def paginate(request, queryset, filterset=None):
     """The page asked for, as template context. A malformed number is page 1 and one past
     the end is the last page (Paginator.get_page).
 
-    The number of projects is the kept count (registry.counts) when `filterset`'s filters
-    are ones it covers (none, or values of one filter), else counted.
-
-    The page's projects are read with only what a card shows, in one query: first their
-    ids, in the list's order, then their rows. The ids of any page, however deep, come from
-    the public index alone (no rows read and thrown away for the OFFSET); a search sorts
-    narrow rows and joins the tracks of one page only."""
+    Two queries at most, each reading only what it needs: projects that PostgreSQL counts
+    ahead (registry.counts: `filterset`'s filters are none, or values of one filter) take
+    that number, and their page is its ids, in the list's order, then their rows, in one
+    query (the ids of any page, however deep, come from the public index alone). Other
+    lists (a search, several filters) read their page's ids and the number of matches in
+    one pass over the matches (COUNT(*) OVER ()), then the page's rows. Only what a card
+    shows is read."""
     paginator = Paginator(queryset, page_size(request))
+    number = request.GET.get("page")
     scopes = public_counts.scopes_for(filterset) if filterset is not None else None
     found = public_counts.read(scopes) if scopes is not None else None
+    ids = None
     if found is not None:
         paginator.count = found.total("*")  # instead of Paginator's COUNT(*)
-    page = paginator.get_page(request.GET.get("page"))
-    window = page.object_list.only(*CARD_FIELDS)
-    if not window.query.annotations:
+    else:
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            number = 1
+        start = (number - 1) * paginator.per_page
+        if 0 <= start < 2**31:  # a page that can exist (no OFFSET past what SQL accepts)
+            window = queryset.annotate(_matches=Window(Count("pk"))).values_list("pk", "_matches")
+            first = list(window[start : start + paginator.per_page])
+            if first:  # else no match, or past the last page: counted, then the last page
+                paginator.count = first[0][1]
+                ids = [pk for pk, _matches in first]
+    page = paginator.get_page(number)
+    cards = queryset.model.objects.select_related("track").only(*CARD_FIELDS)
+    if ids is not None:
+        by_id = cards.in_bulk(ids)
+        page.object_list = [by_id[pk] for pk in ids]
+    else:
+        window = page.object_list
         ordering = window.query.order_by or queryset.model._meta.ordering
-        ids = window.values("pk")
-        window = queryset.model.objects.filter(pk__in=ids).select_related("track").only(*CARD_FIELDS)
-        window = window.order_by(*ordering)
-    page.object_list = window
+        page.object_list = cards.filter(pk__in=window.values("pk")).order_by(*ordering)
     return {"page": page, "paginator": paginator, "page_range": paginator.get_elided_page_range(page.number)}
 
 
