@@ -1,5 +1,6 @@
 """ProjectFilterSet, tested directly: one parameter at a time, then the awkward inputs."""
 
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
@@ -203,3 +204,35 @@ def test_the_track_filter_reads_no_tracks_of_its_own(db, django_assert_num_queri
     unused = ProjectFilterSet(QueryDict("stage=idea"), queryset=Project.objects.all())
     with django_assert_num_queries(0):  # no track asked for: the tracks are not read
         assert unused.form.is_valid()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=<b>&quot;客服&quot;</b>&sort=name&founded_min=2020&founded_max=2030&hq_city=杭州",
+        "track=coding&stage=idea&stage=growth&hq_country=CN&hq_country=US&modalities=text&seeking=talent",
+        "founded_min=abc&founded_max=1e99&sort=random&hq_country=XX&stage=unicorn&track=nope&q=%00",
+    ],
+)
+def test_the_filter_widgets_are_written_as_djangos_templates_write_them(db, language, query):
+    """The filter form's renderer (registry.filters.WidgetRenderer) writes every widget as
+    Django's widget templates do: values, ticks, escaping, aria-invalid, ids."""
+    from django.forms.renderers import DjangoTemplates
+    from django.test.html import parse_html
+    from django.utils import translation
+
+    with translation.override(language):
+        filterset = ProjectFilterSet(QueryDict(query), queryset=Project.objects.published())
+        filterset.is_valid()
+        for name in filterset.form.fields:
+            with mock.patch.object(
+                DjangoTemplates, "render", side_effect=AssertionError("a template was used")
+            ):
+                ours = str(filterset.form[name])
+            filterset.form.renderer = DjangoTemplates()
+            djangos = str(filterset.form[name])
+            filterset.form.renderer = filterset.form.default_renderer
+            assert parse_html(ours) == parse_html(djangos), name
+            assert ours.replace("\n", "") == djangos.replace("\n", ""), name
