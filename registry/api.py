@@ -34,8 +34,8 @@ def _filtered(request):
 
 def _export(request):
     """The downloads' records: every published project the list's filters match, in its order."""
-    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
-    return opendata.export_records(filterset.qs, request.build_absolute_uri, tracks=filterset.tracks)
+    queryset = ProjectFilterSet(request.GET, queryset=Project.objects.published()).qs
+    return opendata.export_records(queryset, request.build_absolute_uri)
 
 
 @require_safe

@@ -9,13 +9,13 @@ the same query, URLs by string formatting); the tests pin both to the same outpu
 
 import csv
 import io
+import itertools
 import json
 import re
 from types import SimpleNamespace
 
-from django.db import models
-from django.db.models import ExpressionWrapper, F, OuterRef, StringAgg, Subquery, TextField, Value
-from django.db.models.functions import Cast
+from django.db import connections, models
+from django.db.models import ExpressionWrapper, F, TextField
 from django_countries.fields import CountryField
 
 from registry.fields import MultiChoiceField
@@ -106,19 +106,14 @@ def _export_plan():
     for position, name in enumerate(SCHEMA_COLUMNS):
         field = Project._meta.get_field(name)
         if field.many_to_many:
+            # The project's id here: its tracks are read for a batch of projects at a time.
             assert field.related_model is Track and not hasattr(plan, "tracks"), name
             plan.tracks = position
-            plan.sources.append("_secondary_track_ids")
-            plan.annotations["_secondary_track_ids"] = Subquery(
-                field.remote_field.through.objects.filter(**{field.m2m_field_name(): OuterRef("pk")})
-                .values(field.m2m_field_name())
-                .annotate(ids=StringAgg(Cast(field.m2m_reverse_name(), TextField()), Value(",")))
-                .values("ids")
-            )
+            plan.sources.append("pk")
         elif field.is_relation:
             assert field.related_model is Track and not hasattr(plan, "track"), name
             plan.track = position
-            plan.sources.append(field.attname)
+            plan.sources.append(f"{name}__slug")
         elif isinstance(field, MultiChoiceField):
             # The stored text (",a,b,"), not the field's list: read without its converter.
             plan.multi.append(position)
@@ -178,56 +173,49 @@ def _logo_url_maker(absolute):
     return lambda name: (prefix + name if _SAFE_FILE_NAME(name) else slow(name)) if name else ""
 
 
-class _TrackSlugs(dict):
-    """{track id, as a number and as text: slug} for `tracks` (in the tracks' order), and each
-    track's place in that order; read again, once, if an unknown track turns up."""
-
-    def __init__(self, tracks):
-        super().__init__()
-        self.rank, self.read_again = {}, False
-        self.fill(tracks)
-
-    def fill(self, tracks):
-        self.clear()
-        self.rank.clear()
-        for number, track in enumerate(tracks):
-            self[track.pk] = self[str(track.pk)] = track.slug
-            self.rank[str(track.pk)] = number
-
-    def __missing__(self, pk):
-        if not self.read_again:
-            self.read_again = True
-            self.fill(Track.objects.all())
-            return self.get(pk)
-        return None
-
-    def ordered(self, ids):
-        """The slugs of comma-separated track ids in the tracks' order, as secondary_tracks.all() gives them."""
-        if "," not in ids:
-            slug = self[ids]
-            return [] if slug is None else [slug]
-        ids = ids.split(",")
-        slugs = [self[pk] for pk in ids]
-        ranks = [self.rank.get(pk, len(self.rank)) for pk in ids]
-        return [slug for _rank, slug in sorted(zip(ranks, slugs, strict=True)) if slug is not None]
+def _secondary_track_slugs(using, project_ids):
+    """{project id: [slug, ...]} of the secondary tracks of `project_ids`, in the tracks' order
+    (as project.secondary_tracks.all() gives them). One query; on PostgreSQL with the ids as
+    one array parameter (the ORM's IN of thousands of parameters costs more than the query)."""
+    assert Track._meta.ordering == ["order", "pk"]
+    field = Project._meta.get_field("secondary_tracks")
+    connection = connections[using]
+    name = connection.ops.quote_name
+    sql = (
+        f"SELECT s.{name(field.m2m_column_name())}, t.{name('slug')}"
+        f" FROM {name(field.m2m_db_table())} s"
+        f" INNER JOIN {name(Track._meta.db_table)} t ON t.{name('id')} = s.{name(field.m2m_reverse_name())}"
+        f" WHERE s.{name(field.m2m_column_name())} %s ORDER BY t.{name('order')}, t.{name('id')}"
+    )
+    if connection.vendor == "postgresql":
+        queries = [(sql % "= ANY(%s)", [list(project_ids)])]
+    else:
+        size = connection.features.max_query_params or len(project_ids)
+        queries = [
+            (sql % f"IN ({', '.join(['%s'] * len(part))})", part)
+            for part in itertools.batched(project_ids, size)
+        ]
+    slugs = {}
+    with connection.cursor() as cursor:
+        for query, params in queries:
+            cursor.execute(query, params)
+            for project, slug in cursor.fetchall():
+                slugs.setdefault(project, []).append(slug)
+    return slugs
 
 
-def export_records(queryset, absolute, *, tracks=None, fetch=None):
+def export_records(queryset, absolute, *, fetch=None):
     """record() of every project of `queryset` (published projects, filtered and ordered), as
-    a list of values in COLUMNS order. `tracks`: every track in order, or a callable giving
-    them (ProjectFilterSet.tracks), when already read. Reads `fetch` rows at a time: the
-    memory used does not grow with the rows."""
-    plan = _PLAN
+    a list of values in COLUMNS order. Reads `fetch` projects at a time, then their secondary
+    tracks: the memory used does not grow with the rows."""
+    plan, fetch = _PLAN, fetch or EXPORT_FETCH
     rows = (
         queryset.select_related(None)
         .prefetch_related(None)
         .annotate(**plan.annotations)
         .values_list(*plan.sources)
-        .iterator(chunk_size=fetch or EXPORT_FETCH)
+        .iterator(chunk_size=fetch)
     )
-    if callable(tracks):
-        tracks = tracks()
-    tracks = _TrackSlugs(Track.objects.all() if tracks is None else tracks)
     countries = {}
     project_url = _project_url_maker(absolute)
     logo_url = _logo_url_maker(absolute)
@@ -235,31 +223,32 @@ def export_records(queryset, absolute, *, tracks=None, fetch=None):
     track, secondary, country, multi = plan.track, plan.tracks, plan.country, plan.multi
     slug, logo, email = plan.slug, plan.logo, plan.email
 
-    for values in rows:
-        row = list(values[:schema])
-        row[track] = tracks[row[track]] or ""
-        ids = row[secondary]
-        row[secondary] = tracks.ordered(ids) if ids else []
-        for position in multi:
-            text = row[position]
-            row[position] = [code for code in text.split(",") if code] if text else []
-        code = row[country]
-        if code not in countries:
-            countries[code] = Project(hq_country=code).hq_country.code or ""
-        row[country] = countries[code]
-        row[logo] = row[logo] or ""
-        show_email, verified, listed_by, published_at, updated_at = values[schema:]
-        if not show_email:
-            row[email] = ""
-        row += (
-            project_url(row[slug]),
-            logo_url(row[logo]),
-            verified,
-            listed_by,
-            published_at.isoformat() if published_at else None,
-            updated_at.isoformat() if updated_at else None,
-        )
-        yield row
+    while batch := list(itertools.islice(rows, fetch)):
+        secondary_slugs = _secondary_track_slugs(queryset.db, [values[secondary] for values in batch])
+        for values in batch:
+            row = list(values[:schema])
+            row[track] = row[track] or ""
+            row[secondary] = secondary_slugs.get(row[secondary], [])
+            for position in multi:
+                text = row[position]
+                row[position] = [code for code in text.split(",") if code] if text else []
+            code = row[country]
+            if code not in countries:
+                countries[code] = Project(hq_country=code).hq_country.code or ""
+            row[country] = countries[code]
+            row[logo] = row[logo] or ""
+            show_email, verified, listed_by, published_at, updated_at = values[schema:]
+            if not show_email:
+                row[email] = ""
+            row += (
+                project_url(row[slug]),
+                logo_url(row[logo]),
+                verified,
+                listed_by,
+                published_at.isoformat() if published_at else None,
+                updated_at.isoformat() if updated_at else None,
+            )
+            yield row
 
 
 def csv_pieces(records, piece=None):

@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -330,10 +331,9 @@ def test_the_downloads_are_what_record_csv_row_and_json_dumps_make(client, nasty
     assert body(client.get("/data/projects.json")) == reference_json
 
 
-def test_tracks_missing_from_the_list_given_are_read(client, pinned, django_assert_max_num_queries):
-    absolute = RequestFactory().get("/").build_absolute_uri
-    queryset = Project.objects.published().order_by("-published_at", "-pk")
-    expected = list(opendata.export_records(queryset, absolute))
-    with django_assert_max_num_queries(2):  # the projects, then the tracks once
-        assert list(opendata.export_records(queryset, absolute, tracks=[])) == expected
-    assert expected[0][COLUMNS.index("secondary_tracks")] == ["agents", "coding"]
+def test_secondary_tracks_are_read_in_parts_where_the_database_limits_parameters(pinned, monkeypatch):
+    ids = list(Project.objects.values_list("pk", flat=True))
+    expected = {pinned[0].pk: ["agents", "coding"], pinned[2].pk: ["healthcare"]}
+    assert opendata._secondary_track_slugs("default", ids) == expected
+    monkeypatch.setattr(type(connection.features), "max_query_params", 1)  # PostgreSQL: one array parameter
+    assert opendata._secondary_track_slugs("default", ids) == expected

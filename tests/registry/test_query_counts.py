@@ -67,9 +67,9 @@ PAGES = {
     "API detail": (lambda: f"/api/projects/{detail_slug()}/", {}, {}, None, 2),
     "API tracks": ("/api/tracks/", {}, {}, None, 1),
     "CSV download": ("/data/projects.csv", {}, {}, None, 2),
-    "CSV download, filters + search": ("/data/projects.csv", FILTERS, {}, None, 2),
+    "CSV download, filters + search": ("/data/projects.csv", FILTERS, {}, None, 3),
     "JSON download": ("/data/projects.json", {}, {}, None, 2),
-    "JSON download, filters + search": ("/data/projects.json", FILTERS, {}, None, 2),
+    "JSON download, filters + search": ("/data/projects.json", FILTERS, {}, None, 3),
 }
 
 
