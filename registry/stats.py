@@ -12,6 +12,7 @@ here, because templates cannot do arithmetic.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
@@ -132,12 +133,20 @@ class Chart:
         if not self.param:
             return self
         base = reverse("registry:project-list")
+        # What QueryDict.copy(), .pop("page"), .setlist(param, [code]) and .urlencode() give,
+        # with the other parameters encoded once rather than once per row.
+        names = [name for name in params if name != "page"]
+        if self.param not in names:
+            names.append(self.param)
+        at = names.index(self.param)
+        before, after = (
+            "&".join(_encoded(name, value) for name in part for value in params.getlist(name))
+            for part in (names[:at], names[at + 1 :])
+        )
         for row in self.rows:
             if row.code:
-                query = params.copy()
-                query.pop("page", None)
-                query.setlist(self.param, [row.code])
-                row.url = f"{base}?{query.urlencode()}"
+                query = "&".join(part for part in (before, _encoded(self.param, row.code), after) if part)
+                row.url = f"{base}?{query}"
         return self
 
     def figure(self):
@@ -203,6 +212,11 @@ class Chart:
             )
         parts += ["</tbody>", "</table>", "</div>", "</div>", "</div>"]
         return mark_safe("\n".join(parts))  # every value above is escaped or a number
+
+
+def _encoded(name, value):
+    """name=value as QueryDict.urlencode() writes it."""
+    return urlencode({name.encode(): str(value).encode()})
 
 
 # The one-of fields charted, and the many-of ones: (field, choices, chart title, table heading).
