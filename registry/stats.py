@@ -504,3 +504,22 @@ def decisions_per_track(tracks):
         total.changes_requested += row.changes_requested
         total.rejected += row.rejected
     return list(rows.values()), total
+
+
+def decision_rows_markup(rows):
+    """The decisions table's body rows, as the template's loop wrote them (~2 ms a page)."""
+    url = reverse("registry:track-detail", kwargs={"slug": "-"})
+    before, after = url.rsplit("-", 1)
+    e = conditional_escape
+    return mark_safe(  # every value is escaped
+        "\n".join(
+            f'<tr><th scope="row" class="fw-normal"><a href="{before}{e(row.track.slug)}{after}">'
+            f"{e(row.track.name)}</a></th>"
+            + "".join(
+                f'<td class="text-end">{e(intcomma(n))}</td>'
+                for n in (row.approved, row.changes_requested, row.rejected, row.total)
+            )
+            + "</tr>"
+            for row in rows
+        )
+    )

@@ -16,7 +16,7 @@ from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.landscape import TILES_PER_TRACK, first_tiles, tiles_markup
 from registry.models import Project
 from registry.pagecache import cache_public_page
-from registry.stats import decisions_per_track, project_stats, track_counts
+from registry.stats import decision_rows_markup, decisions_per_track, project_stats, track_counts
 
 
 def public_projects():
@@ -181,6 +181,7 @@ def stats(request):
         "numbers": numbers,
         "charts": charts,
         "decisions": decisions,
+        "decision_rows": decision_rows_markup(decisions),
         "decision_total": decision_total,
         "chips": active_filters(filterset, request.GET),
         "ignored": filterset.ignored_messages(),
