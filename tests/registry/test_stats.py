@@ -9,7 +9,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.stats import MONTHS, month_starts
+from registry.models import Track
+from registry.stats import MONTHS, month_starts, public_numbers
 from tests.base import make_project, make_submission, make_user
 
 pytestmark = pytest.mark.django_db
@@ -479,6 +480,17 @@ class TestHome:
     def test_it_renders_in_both_languages(self, client, headers):
         make_project(track_slug="coding")
         assert client.get(HOME_URL, headers=headers).status_code == 200
+
+
+def test_the_public_numbers_for_the_home_page():
+    make_project(hq_country="CN", verified=True, track_slug="coding")
+    make_project(hq_country="US", track_slug="coding")
+    make_project(hq_country="", track_slug="video")
+    make_project(hq_country="JP", published=False, verified=True)
+    make_project(hq_country="SG", published_at=timezone.now() + timedelta(hours=1), verified=True)
+    numbers, per_track = public_numbers()
+    assert numbers == {"projects": 3, "countries": 3, "reviewed": 1}  # a blank country counts, as before
+    assert per_track == {Track.objects.get(slug="coding").pk: 2, Track.objects.get(slug="video").pk: 1}
 
 
 class TestNavigation:
