@@ -25,6 +25,7 @@ import functools
 import io
 import operator
 import random
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
-from registry import pagecache
+from registry import counts, pagecache
 from registry.fields import MultiChoiceField
 from registry.images import process_logo, thumbnail_name
 from registry.listing import (
@@ -55,12 +56,14 @@ from registry.listing import (
     TargetMarket,
     TeamSize,
 )
-from registry.models import Project, Track
+from registry.models import Project, PublicCount, PublicCountState, Track
 from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, document
 
 SEED = 20240601
 DEFAULT_PROJECTS = 360
 BATCH_SIZE = 2000
+LARGE_LOAD = 10_000  # more new projects than this: indexes and counts made at the end
+INDEX_MEMORY = "256MB"  # maintenance_work_mem for building the search index
 LOGO_DIR = "logos/demo"
 LOGO_SIDE = 128
 
@@ -765,9 +768,17 @@ class CopyRows:
 
 
 def _copy(cursor, table, columns, rows):
+    """COPY `rows` into `table` in the binary format: less work on both sides than text."""
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        [table],
+    )
+    types = dict(cursor.fetchall())
     quote = connection.ops.quote_name
-    sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+    sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN (FORMAT BINARY)"
     with cursor.cursor.copy(sql) as copy:
+        copy.set_types([types[column] for column in columns])
         for row in rows:
             copy.write_row(row)
 
@@ -848,22 +859,60 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
         User.objects.filter(username__in=["founder", *EXTRA_FOUNDERS]).values_list("username", "pk")
     )
     report = ProjectsReport(phases=phases.seconds)
-    # Building the search index once at the end is several times faster than keeping it
-    # up to date row by row during a large load.
-    rebuild_index = connection.vendor == "postgresql" and count - Project.objects.count() > 10_000
-    if rebuild_index:
-        with connection.cursor() as cursor:
-            cursor.execute(DROP_INDEX_SQL)
+    large = connection.vendor == "postgresql" and count - Project.objects.count() > LARGE_LOAD
+    counted = _before_large_load() if large else None
     try:
         _insert_missing(count, anchor, batch_size, tracks, owners, report, phases)
     finally:
-        if rebuild_index:
-            with phases("search index"), connection.cursor() as cursor:
-                cursor.execute("SET maintenance_work_mem = '256MB'")  # this session only
-                cursor.execute(CREATE_INDEX_SQL)
-                cursor.execute("RESET maintenance_work_mem")
+        if large:
+            _after_large_load(counted, phases)
         pagecache.published_changed()  # bulk inserts send no signals
     return report
+
+
+def _before_large_load():
+    """Drop the search index and stop keeping the public counts (registry/counts.py) for a
+    large load: both are several times cheaper made once at the end than kept up to date
+    batch by batch. Meanwhile the pages count afresh, as they do whenever the counts are
+    not kept, so even an interrupted seed leaves them right. Returns the counts' time zone,
+    or None if they were not kept."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(DROP_INDEX_SQL)
+        state = PublicCountState.objects.select_for_update().first()
+        PublicCountState.objects.all().delete()
+        PublicCount.objects.all().delete()
+    return state.time_zone if state else None
+
+
+def _after_large_load(counted_time_zone, phases):
+    """Build the search index and, if they were kept, count the public projects afresh: each
+    on its own connection at the same time (each is one PostgreSQL process's work, so on two
+    cores this takes about as long as the longer of the two)."""
+    failures = []
+
+    def recount():
+        start = time.perf_counter()
+        try:
+            counts.rebuild(counted_time_zone)
+        except BaseException as error:  # raised again below, in the seeding thread
+            failures.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+            phases.add("public counts (meanwhile)", time.perf_counter() - start)
+
+    thread = threading.Thread(target=recount) if counted_time_zone else None
+    try:
+        if thread:
+            thread.start()
+        with phases("search index"), connection.cursor() as cursor:
+            cursor.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")  # this session only
+            cursor.execute(CREATE_INDEX_SQL)
+            cursor.execute("RESET maintenance_work_mem")
+    finally:
+        if thread:
+            thread.join()
+    if failures:
+        raise failures[0]
 
 
 def _insert_missing(count, anchor, batch_size, tracks, owners, report, phases):

@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from PIL import Image
 
-from registry import demo
+from registry import counts as public_counts
+from registry import demo, search
 from registry.listing import (
     MAX_SECONDARY_TRACKS,
     BusinessModel,
@@ -29,7 +31,8 @@ from registry.listing import (
     listing_field_names,
     secondary_track_errors,
 )
-from registry.models import Project, Track
+from registry.models import Project, PublicCountState, Track
+from registry.stats import count_afresh
 from tests.base import ensure_tracks
 
 pytestmark = pytest.mark.django_db
@@ -383,3 +386,38 @@ def test_copy_rows_hold_what_saving_the_projects_would_write():
                 assert value == now
             else:
                 assert (value, type(value)) == (wanted, type(wanted)), (number, field.name)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the large-load path is PostgreSQL's")
+def test_a_large_load_rebuilds_the_search_index_and_the_counts(monkeypatch):
+    """Over LARGE_LOAD new projects, the search index is dropped and the counts are not kept
+    during the load; both are made again at the end (on two connections at once)."""
+    ensure_tracks()
+    public_counts.rebuild()
+    monkeypatch.setattr(demo, "demo_anchor", lambda: PINNED_ANCHOR)
+    monkeypatch.setattr(demo, "LARGE_LOAD", 100)
+    kept_during_load = []
+    copy_projects = demo.copy_projects
+
+    def spy(*args, **kwargs):
+        kept_during_load.append(PublicCountState.objects.exists())
+        return copy_projects(*args, **kwargs)
+
+    monkeypatch.setattr(demo, "copy_projects", spy)
+
+    output = seed(300)
+
+    assert "300 created" in output
+    assert kept_during_load == [False]
+    assert fingerprint() == PINNED_FINGERPRINT
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [search.INDEX_NAME])
+        assert cursor.fetchone()
+    kept = public_counts.read()
+    fresh = count_afresh(Project.objects.published())
+    assert kept.total() == fresh.total() == Project.objects.published().count() > 250
+    assert {d: dict(v) for d, v in kept.dimensions.items()} == {
+        d: dict(v) for d, v in fresh.dimensions.items()
+    }
+    assert "300 already there" in seed(300)  # and a second run adds nothing
