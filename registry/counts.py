@@ -211,10 +211,11 @@ BEGIN
 END $$;
 """
 
-# Fold in the projects whose publication time has come since counted_until, and sum the
-# pieces into one per count. Never waits: if a writer is at work, it is left for later.
+# Fold in the projects whose publication time has come since counted_until (their pieces
+# added), and with `compact`, sum all the pieces into one per count. Never waits: if a
+# writer is at work, it is left for later.
 SETTLE_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION registry_public_counts_settle() RETURNS boolean
+CREATE OR REPLACE FUNCTION registry_public_counts_settle(compact boolean) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
   state record;
@@ -228,20 +229,21 @@ BEGIN
     RETURN false;
   END IF;
   upto := greatest(state.counted_until, clock_timestamp());
-  WITH gone AS (DELETE FROM registry_publiccount RETURNING scope, dimension, value, n)
   INSERT INTO registry_publiccount (scope, dimension, value, n)
-  SELECT c.scope, c.dimension, c.value, sum(c.n)
-  FROM (
-    SELECT g.scope, g.dimension, g.value, g.n FROM gone AS g
-    UNION ALL
-    SELECT k.scope, k.dimension, k.value, 1
-    FROM registry_project AS p, {keys_of("p", "state.time_zone")} AS k
-    WHERE p.published AND p.published_at > state.counted_until AND p.published_at <= upto
-  ) AS c
-  GROUP BY 1, 2, 3
-  HAVING sum(c.n) <> 0
-  ORDER BY 1, 2, 3;
+  SELECT k.scope, k.dimension, k.value, count(*)
+  FROM registry_project AS p, {keys_of("p", "state.time_zone")} AS k
+  WHERE p.published AND p.published_at > state.counted_until AND p.published_at <= upto
+  GROUP BY 1, 2, 3;
   UPDATE registry_publiccountstate SET counted_until = upto WHERE id = 1;
+  IF compact THEN
+    WITH gone AS (DELETE FROM registry_publiccount RETURNING scope, dimension, value, n)
+    INSERT INTO registry_publiccount (scope, dimension, value, n)
+    SELECT g.scope, g.dimension, g.value, sum(g.n)
+    FROM gone AS g
+    GROUP BY 1, 2, 3
+    HAVING sum(g.n) <> 0
+    ORDER BY 1, 2, 3;  -- each scope's rows together: a page reads a few table pages
+  END IF;
   RETURN true;
 END $$;
 """
@@ -261,17 +263,18 @@ LANGUAGE plpgsql AS $$
 DECLARE
   state record;
   due timestamptz := least(at, clock_timestamp());  -- a value, so both bounds use the index
+  compact boolean;
 BEGIN
   SELECT * INTO state FROM registry_publiccountstate WHERE id = 1;
   IF NOT FOUND THEN
     RETURN;
   END IF;
-  IF EXISTS (
+  compact := (SELECT count(*) - count(DISTINCT (c.dimension, c.value))
+              FROM registry_publiccount AS c WHERE c.scope = '') > {SETTLE_PIECES};
+  IF compact OR EXISTS (
        SELECT FROM registry_project AS p
-       WHERE p.published AND p.published_at > state.counted_until AND p.published_at <= due)
-     OR (SELECT count(*) - count(DISTINCT (c.dimension, c.value))
-         FROM registry_publiccount AS c WHERE c.scope = '') > {SETTLE_PIECES} THEN
-    IF registry_public_counts_settle() THEN
+       WHERE p.published AND p.published_at > state.counted_until AND p.published_at <= due) THEN
+    IF registry_public_counts_settle(compact) THEN
       SELECT * INTO state FROM registry_publiccountstate WHERE id = 1;
     END IF;
   END IF;
@@ -323,7 +326,7 @@ UNINSTALL_SQL = [
     "DROP TRIGGER IF EXISTS registry_public_counts_deleted ON registry_project",
     "DROP TRIGGER IF EXISTS registry_public_counts_truncated ON registry_project",
     "DROP FUNCTION IF EXISTS registry_public_counts(text[], timestamptz)",
-    "DROP FUNCTION IF EXISTS registry_public_counts_settle()",
+    "DROP FUNCTION IF EXISTS registry_public_counts_settle(boolean)",
     "DROP FUNCTION IF EXISTS registry_public_counts_rebuild(text)",
     "DROP FUNCTION IF EXISTS registry_public_counts_truncated()",
     "DROP FUNCTION IF EXISTS registry_public_counts_written()",
@@ -350,7 +353,7 @@ def settle():
     if not kept():
         return False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT registry_public_counts_settle()")
+        cursor.execute("SELECT registry_public_counts_settle(true)")
         return cursor.fetchone()[0]
 
 
