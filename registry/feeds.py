@@ -3,6 +3,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Project
@@ -27,7 +28,9 @@ class NewProjectsFeed(Feed):
         return project.display_name
 
     def item_description(self, project):
-        return project.tagline
+        # Atom's <summary type="html"> is read as HTML once the XML is parsed: plain text
+        # must be escaped for HTML first, or a feed reader would run markup in a tagline.
+        return escape(project.tagline)
 
     def item_pubdate(self, project):
         return project.first_published_at or project.published_at
