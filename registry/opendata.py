@@ -89,7 +89,7 @@ def csv_row(data):
 
 # --- Downloads: every matching project, streamed -----------------------------------------
 # The same records as record(), built for up to the whole map at a time (100,000 projects:
-# ~2.5 s of CPU instead of ~27 s): only the needed columns are read, with no model
+# ~2 s of Python CPU instead of ~27 s): only the needed columns are read, with no model
 # instances; secondary tracks in one query per batch of projects; URLs by string formatting
 # from one reverse() and one storage.url(); many rows written per piece of the response.
 
