@@ -16,7 +16,13 @@ from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.landscape import TILES_PER_TRACK, first_tiles, tiles_markup
 from registry.models import Project
 from registry.pagecache import cache_public_page
-from registry.stats import decision_rows_markup, decisions_per_track, project_stats, track_counts
+from registry.stats import (
+    decision_rows_markup,
+    decisions_per_track,
+    project_stats,
+    public_numbers,
+    track_counts,
+)
 
 
 def public_projects():
@@ -28,27 +34,12 @@ def public_projects():
 def home(request):
     projects = public_projects()
     tracks = request_tracks(request)
-    # The headline numbers: the counts PostgreSQL keeps (registry.counts), else one small
-    # GROUP BY read from the public index alone (it carries these columns).
-    found = public_counts.read([""])
-    if found is not None:
-        per_track = found.as_dict("track", int)
-        project_count, reviewed_count = found.total("*"), found.total("reviewed")
-        country_count = len(found.get("hq_country"))
-    else:
-        groups = projects.order_by().values_list("track", "hq_country", "verified").annotate(n=Count("pk"))
-        per_track, countries, project_count, reviewed_count = {}, set(), 0, 0
-        for track_id, country, verified, n in groups:
-            per_track[track_id] = per_track.get(track_id, 0) + n
-            countries.add(country)
-            project_count += n
-            reviewed_count += n if verified else 0
-        country_count = len(countries)
+    numbers, per_track = public_numbers()  # the counts PostgreSQL keeps, else one query
     cards = projects.only(*CARD_FIELDS).newest_first()
     context = {
-        "project_count": project_count,
-        "country_count": country_count,
-        "reviewed_count": reviewed_count,
+        "project_count": numbers["projects"],
+        "country_count": numbers["countries"],
+        "reviewed_count": numbers["reviewed"],
         "track_count": len(tracks),
         "tracks": [(track, per_track.get(track.pk, 0)) for track in tracks],
         "newest": cards[:8],
