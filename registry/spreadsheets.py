@@ -118,7 +118,23 @@ def _read_csv(data, encoding, max_rows):
     return Table("csv", used, header, rows)
 
 
+# What a workbook may unpack to (its parts' declared sizes, which bound what zipfile
+# inflates), and the columns read: a few kilobytes of XML must not cost minutes of CPU.
+XLSX_MAX_UNPACKED_MB = 200
+XLSX_MAX_COLUMNS = 256
+
+
 def _read_xlsx(data, max_rows):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        unpacked = 0  # load_workbook below says what is wrong with it
+    if unpacked > XLSX_MAX_UNPACKED_MB * 1024 * 1024:
+        raise SpreadsheetError(
+            _("The workbook unpacks to more than %(size)s MB. Split it into smaller files.")
+            % {"size": XLSX_MAX_UNPACKED_MB}
+        )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
@@ -131,8 +147,14 @@ def _read_xlsx(data, max_rows):
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise SpreadsheetError(_("The workbook has no sheet."))
+        # The sheet's declared size (<dimension ref="A1:XFD1048576"/>) is not trusted: read
+        # only the rows and cells there are, and at most XLSX_MAX_COLUMNS of them.
+        sheet.reset_dimensions()
         rows, formulas, header = [], set(), None
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = row[:XLSX_MAX_COLUMNS]
+            if not any(value is not None for value in cells):
+                continue
             values = ["" if value is None else _cell_text(value) for value in cells]
             if not any(value.strip() for value in values):
                 continue

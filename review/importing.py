@@ -29,6 +29,7 @@ Rules (PRODUCT.md, "Import of the long list"):
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -439,8 +440,13 @@ def _find_logo(row, text, archive):
     zip_file, info = entry
     if info.file_size > LOGO_MAX_BYTES:
         raise ValidationError(_("“%(file)s” is larger than 2 MB.") % {"file": _short(base)})
-    with zip_file.open(info) as member:
-        content = member.read(LOGO_MAX_BYTES + 1)
+    try:
+        with zip_file.open(info) as member:
+            content = member.read(LOGO_MAX_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+        # A damaged member (a wrong CRC, a size that lies, a cut stream), an encrypted one or
+        # one compressed in a way zipfile cannot read: an error of this row, not of the page.
+        raise ValidationError(_("The logo file is damaged or incomplete; please export it again.")) from None
     if len(content) > LOGO_MAX_BYTES:
         raise ValidationError(_("“%(file)s” is larger than 2 MB.") % {"file": _short(base)})
     from registry.images import inspect_logo  # the same checks as a founder's upload
