@@ -57,7 +57,7 @@ from registry.listing import (
     TeamSize,
 )
 from registry.models import Project, PublicCount, PublicCountState, Track
-from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, document
+from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, INDEX_NAME, document
 
 SEED = 20240601
 DEFAULT_PROJECTS = 360
@@ -867,8 +867,10 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
         if large:
             _after_large_load(counted, phases)
         elif connection.vendor == "postgresql":
-            with connection.cursor() as cursor:  # nothing to do unless a killed seed left it out
-                cursor.execute(CREATE_INDEX_SQL)
+            with connection.cursor() as cursor:  # missing only if a killed large seed left it out
+                cursor.execute("SELECT to_regclass(%s)", [INDEX_NAME])
+                if cursor.fetchone()[0] is None:
+                    cursor.execute(CREATE_INDEX_SQL)
         pagecache.published_changed()  # bulk inserts send no signals
     return report
 

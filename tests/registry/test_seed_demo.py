@@ -421,3 +421,17 @@ def test_a_large_load_rebuilds_the_search_index_and_the_counts(monkeypatch):
         d: dict(v) for d, v in fresh.dimensions.items()
     }
     assert "300 already there" in seed(300)  # and a second run adds nothing
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the search index is PostgreSQL's")
+def test_a_seed_puts_back_a_search_index_that_a_killed_large_seed_left_out():
+    ensure_tracks()
+    with connection.cursor() as cursor:
+        cursor.execute(search.DROP_INDEX_SQL)
+
+    seed(20)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [search.INDEX_NAME])
+        assert cursor.fetchone()[0] is not None
