@@ -69,11 +69,11 @@ def paginate(request, queryset, filterset=None):
 
     Two queries at most, each reading only what it needs: projects that PostgreSQL counts
     ahead (registry.counts: `filterset`'s filters are none, or values of one filter) take
-    that number, and their page is its ids, in the list's order, then their rows, in one
-    query (the ids of any page, however deep, come from the public index alone). Other
-    lists (a search, several filters) read their page's ids and the number of matches in
-    one pass over the matches (COUNT(*) OVER ()), then the page's rows. Only what a card
-    shows is read."""
+    that number (else a COUNT(*) from an index), and their page is its ids, in the list's
+    order, then their rows, in one query (the ids of any page, however deep, come from the
+    public index alone). Other lists (a search, several filters), whose matches are read
+    row by row anyway, read their page's ids and the number of matches in one pass over
+    them (COUNT(*) OVER ()), then the page's rows. Only what a card shows is read."""
     paginator = Paginator(queryset, page_size(request))
     number = request.GET.get("page")
     scopes = public_counts.scopes_for(filterset) if filterset is not None else None
@@ -81,7 +81,7 @@ def paginate(request, queryset, filterset=None):
     ids = None
     if found is not None:
         paginator.count = found.total("*")  # instead of Paginator's COUNT(*)
-    else:
+    elif filterset is not None and scopes is None:  # rows to read anyway: count them on the way
         try:
             number = int(number)
         except (TypeError, ValueError):
