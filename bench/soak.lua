@@ -1,6 +1,6 @@
 -- The soak's public GETs (bench/soak.py): each request a random line of the paths file
 -- ("kind<TAB>path"), and every response written to this thread's file as
--- "start_us<TAB>kind<TAB>status<TAB>latency_us" (CLOCK_MONOTONIC, the clock of Python's
+-- "start_us<TAB>kind<TAB>status<TAB>latency_us<TAB>path" (CLOCK_MONOTONIC, the clock of Python's
 -- time.monotonic()). Run with one connection per thread (-t = -c), so that request() and
 -- response() alternate and the time between them is that request's latency.
 -- Arguments after "--": the paths file, the directory for the threads' files.
@@ -24,7 +24,7 @@ setup = function(thread)
 end
 
 local kinds, paths = {}, {}
-local out, started, kind, written = nil, 0, nil, 0
+local out, started, kind, path, written = nil, 0, nil, nil, 0
 
 init = function(args)
   for line in io.lines(args[1]) do
@@ -40,13 +40,13 @@ end
 
 request = function()
   local i = math.random(#paths)
-  kind = kinds[i]
+  kind, path = kinds[i], paths[i]
   started = now_us()
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", path)
 end
 
 response = function(status, headers, body)
-  out:write(string.format("%d\t%s\t%d\t%d\n", started, kind, status, now_us() - started))
+  out:write(string.format("%d\t%s\t%d\t%d\t%s\n", started, kind, status, now_us() - started, path))
   written = written + 1
   if written % 200 == 0 then
     out:flush()

@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import http.client
 import http.cookies
+import itertools
 import json
 import os
 import random
@@ -47,7 +48,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from html import unescape
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import psycopg
 
@@ -110,7 +111,9 @@ def parse_args(argv):
         "--migrate", action="store_true", help="apply missing migrations to the benchmark database"
     )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
-    parser.add_argument("--report-only", action="store_true", help="rewrite the doc from the last run's JSON")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the doc from the last documented run's JSON"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.interval, args.no_doc = 30, 10, 1.0, True
@@ -440,7 +443,11 @@ class FounderLoop(threading.Thread):
     def run(self):
         turn = 0
         while time.monotonic() < self.deadline:
-            self.cycle(self.founders[turn % len(self.founders)])
+            try:
+                self.cycle(self.founders[turn % len(self.founders)])
+            except Exception as error:  # a bug of the driver fails the run, it does not hide
+                self.problems.append(f"the founders' driver failed: {error!r}")
+                return
             turn += 1
 
     def request(self, founder, kind, method, path, body=None, content_type=None):
@@ -460,11 +467,11 @@ class FounderLoop(threading.Thread):
             response = conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as error:
-            self.records.append((started, kind, 0, time.monotonic() - started, type(error).__name__))
+            self.records.append((started, kind, 0, time.monotonic() - started, type(error).__name__, path))
             return None, None, b""
         finally:
             conn.close()
-        self.records.append((started, kind, response.status, time.monotonic() - started, ""))
+        self.records.append((started, kind, response.status, time.monotonic() - started, "", path))
         for header in response.headers.get_all("Set-Cookie") or []:
             cookie = http.cookies.SimpleCookie()
             cookie.load(header)
@@ -525,6 +532,7 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.server, self.interval = server, interval
         self.samples, self.stopped = [], threading.Event()
+        self.also = None  # called at every sample (CpuUse.sample)
 
     def sample(self):
         now = time.monotonic()
@@ -532,6 +540,8 @@ class MemorySampler(threading.Thread):
         for pid, role in pids:
             with contextlib.suppress(OSError, KeyError):
                 self.samples.append((now, pid, role, load.memory_kb(pid)["VmRSS"]))
+        if self.also:
+            self.also()
 
     def run(self):
         while not self.stopped.wait(self.interval):
@@ -591,13 +601,15 @@ def percentile(values, p):
 
 
 def read_wrk_records():
-    """[(monotonic s, kind, status, latency s, note)] of every public GET, from soak.lua's files."""
+    """[(monotonic s, kind, status, latency s, note, path)] of every public GET, from soak.lua's files."""
     records = []
     for path in sorted(WRK_OUT.glob("thread-*.tsv")):
         for line in path.read_text().splitlines():
             parts = line.split("\t")
-            if len(parts) == 4:
-                records.append((int(parts[0]) / 1e6, parts[1], int(parts[2]), int(parts[3]) / 1e6, ""))
+            if len(parts) == 5:
+                records.append(
+                    (int(parts[0]) / 1e6, parts[1], int(parts[2]), int(parts[3]) / 1e6, "", parts[4])
+                )
     return records
 
 
@@ -648,11 +660,13 @@ def kind_table(records, t0, t1):
 
 
 def timeline(records, samples, t0, t1, bucket):
+    """Per `bucket` seconds: the requests completed, their p95, errors, workers' RSS."""
     rows = []
-    start = 0.0
-    while start < t1 - t0 - 1e-6:
-        end = min(start + bucket, t1 - t0)
-        mine = [r for r in records if start <= r[0] - t0 < end]
+    edges = [float(at) for at in range(0, int(t1 - t0), bucket)] + [t1 - t0]
+    if len(edges) > 2 and edges[-1] - edges[-2] < bucket / 2:
+        del edges[-2]  # the few seconds after the last full bucket go with it
+    for start, end in itertools.pairwise(edges):
+        mine = [r for r in records if start <= r[0] + r[3] - t0 < end]  # by completion
         gets = [r[3] * 1000 for r in mine if r[1] in GET_MIX and r[2]]
         founders = [r[3] * 1000 for r in mine if r[1] in FOUNDER_KINDS and r[2]]
         rss = {}
@@ -670,7 +684,6 @@ def timeline(records, samples, t0, t1, bucket):
                 "workers_rss_mb": sum(rss.values()),
             }
         )
-        start = end
     return rows
 
 
@@ -695,27 +708,43 @@ def backend_ticks(database_name):
 
 class CpuUse:
     """CPU seconds spent during the run by gunicorn (master and workers), the PostgreSQL
-    backends of the database, wrk, and this process (the founders' driver)."""
+    backends of the database, wrk, and this process (the founders' driver). Processes are
+    read at every `sample()` (the memory sampler's), so that a backend that ends during the
+    run (persistent connections are replaced after CONN_MAX_AGE) is counted up to its last
+    sample."""
 
     def __init__(self, server, database_name):
         self.server, self.database_name = server, database_name
 
-    def _gunicorn(self):
-        return load._cpu_ticks([self.server.process.pid, *self.server.worker_pids()])
+    def _read(self):
+        gunicorn = {
+            pid: load._cpu_ticks([pid]) for pid in [self.server.process.pid, *self.server.worker_pids()]
+        }
+        return gunicorn, backend_ticks(self.database_name)
+
+    def sample(self):
+        gunicorn, backends = self._read()
+        self.seen_gunicorn.update(gunicorn)
+        self.seen_backends.update(backends)
 
     def __enter__(self):
-        self.gunicorn, self.backends = self._gunicorn(), backend_ticks(self.database_name)
+        self.base_gunicorn, self.base_backends = self._read()
+        self.seen_gunicorn, self.seen_backends = dict(self.base_gunicorn), dict(self.base_backends)
         self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.own = time.process_time()
         return self
 
     def __exit__(self, *exc):
+        self.sample()
         tick = os.sysconf("SC_CLK_TCK")
-        backends = backend_ticks(self.database_name)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+        def spent(seen, base):
+            return sum(ticks - base.get(pid, 0) for pid, ticks in seen.items()) / tick
+
         self.seconds = {
-            "gunicorn": (self._gunicorn() - self.gunicorn) / tick,
-            "postgresql": sum(t - self.backends.get(pid, 0) for pid, t in backends.items()) / tick,
+            "gunicorn": spent(self.seen_gunicorn, self.base_gunicorn),
+            "postgresql": spent(self.seen_backends, self.base_backends),
             "wrk": children.ru_utime + children.ru_stime - self.children.ru_utime - self.children.ru_stime,
             "founders' driver": time.process_time() - self.own,
         }
@@ -855,7 +884,7 @@ def generated_markdown(results):
         "",
         f"### Last soak: {verdict}",
         "",
-        f"`{results['command']}`, {results['started_at']} UTC, commit {code['commit']}{changed}.",
+        f"`{results['command']}`, {results['started_at'][:16].replace('T', ' ')} UTC, commit {code['commit']}{changed}.",
         f"{s['duration']} s at concurrency {s['concurrency']}: wrk with {s['wrk_connections']} connections "
         f"(public GETs) and {s['founder_connections']} founder connections ({s['founders']} founders with a "
         f"draft each); gunicorn with {s['workers']} sync workers, DEBUG off, CONN_MAX_AGE "
@@ -877,12 +906,28 @@ def generated_markdown(results):
         f"wrk's own count: {results['wrk']['requests']:,} GETs, socket errors "
         f"{results['wrk']['socket_errors']}, timeouts {results['wrk'].get('errors_timeout', 0)}.",
         "",
+        "The slowest requests:",
+        "",
+        _table(
+            ["kind", "path", "status", "ms", "started at s"],
+            [
+                [
+                    row["kind"],
+                    f"`{unquote(row['path']).replace('|', '%7C')}`",
+                    row["status"],
+                    _ms(row["ms"]),
+                    f"{row['at_s']:.0f}",
+                ]
+                for row in results.get("slowest", [])
+            ],
+        ),
+        "",
         f"Resident memory (RSS); growth = end minus after the {s['warmup']} s warm-up; trend = slope "
         "after the warm-up:",
         "",
         _table(MEMORY_HEADER, memory_rows(results)),
         "",
-        "Over time:",
+        "Over time (requests counted when they completed; RSS at the end of each period):",
         "",
         _table(
             ["from s", "to s", "req/s", "GET p95 ms", "founder p95 ms", "errors", "workers' RSS MB"],
@@ -1068,6 +1113,7 @@ def main(argv=None):
             ]  # fmt: skip
             cpu = CpuUse(server, run.DB_NAME)
             with load.CpuMeter(server) as meter, cpu:
+                sampler.also = cpu.sample
                 sampler.start()
                 t0 = time.monotonic()
                 wrk = subprocess.Popen(wrk_command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -1187,6 +1233,10 @@ def main(argv=None):
             + f", error lines in the log {len(errors_in_log)}",
         },
         "kinds": kinds,
+        "slowest": [
+            {"kind": r[1], "path": r[5], "status": r[2], "ms": r[3] * 1000, "at_s": r[0] - t0}
+            for r in sorted(all_records, key=lambda r: -r[3])[:8]
+        ],
         "wrk": {**raw, "socket_errors": socket_errors, "lines": len(wrk_records)},
         "memory": memory,
         "timeline": timeline(all_records, sampler.samples, t0, t1, 30 if args.duration >= 120 else 5),
@@ -1195,13 +1245,15 @@ def main(argv=None):
         "published_after": published_after,
     }
     stamp = datetime.fromtimestamp(started_wall, UTC).strftime("%Y%m%d-%H%M%S")
-    for path in (paths.RESULTS / f"soak-{stamp}.json", LATEST):
+    saved = paths.RESULTS / f"soak-{stamp}.json"
+    # soak-latest.json is the documented run's (--report-only), not a quick one's.
+    for path in (saved,) if args.no_doc else (saved, LATEST):
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     say(console(results))
     if not args.no_doc:
         write_doc(results)
         say(f"\nWrote the Soak section of {paths.DOC.relative_to(paths.ROOT)}.")
-    say(f"Results: {LATEST.relative_to(paths.ROOT)}.")
+    say(f"Results: {saved.relative_to(paths.ROOT)}.")
     return 0 if passed else 1
 
 
