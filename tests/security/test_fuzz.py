@@ -129,13 +129,19 @@ ODD = [
 ]
 
 
+# Very long values, made once (generating thousands of characters per example would be most
+# of the fuzzing's cost): over every max_length of the schema and MAX_QUERY_LENGTH.
+LONG = ["a" * 101, "客服 " * 60, "x" * 201, "长" * 5001, "y " * 3000, "%" * 4000, "\x00" * 300, "9" * 10000]
+
+
 def value_for(name):
     return st.one_of(
         st.sampled_from(CHOICES.get(name, ["x"])),
         st.text(max_size=40),
         st.sampled_from(ODD),
         st.integers(min_value=-(10**40), max_value=10**40).map(str),
-        st.text(min_size=200, max_size=3000),
+        st.sampled_from(LONG),
+        st.text(min_size=40, max_size=300),
     )
 
 
@@ -226,8 +232,9 @@ MANY_OF = ["business_models", "customer_types", "foundation_models", "modalities
 def text_value():
     return st.one_of(
         st.text(max_size=60),
-        st.text(min_size=60, max_size=6000),
+        st.text(min_size=60, max_size=300),
         st.sampled_from(ODD),
+        st.sampled_from(LONG),
         st.text(alphabet=string.printable, max_size=200),
     )
 
@@ -279,8 +286,9 @@ def complete():
 @st.composite
 def submissions(draw):
     """Half the examples: any subset of the fields with any values. The other half: a
-    complete form with up to three fields changed or left out, so that many examples get
-    through the form to the database (drafts and submitted ones)."""
+    complete form, half the time with a file, with up to three fields changed or left out,
+    so that many examples get through the form to the database (drafts and submitted ones,
+    with logos)."""
     track_ids = [str(pk) for pk in Track.objects.values_list("pk", flat=True)]
     ids = st.one_of(st.sampled_from(track_ids), st.integers(-5, 10**12).map(str), st.sampled_from(ODD))
     fields = {
@@ -327,6 +335,8 @@ def submissions(draw):
         data = draw(st.fixed_dictionaries({}, optional=fields))
     else:
         data = {**complete(), "action": draw(st.sampled_from(["submit", "save"]))}
+        if draw(st.booleans()):
+            data["logo"] = draw(logos())
         for name in draw(st.lists(st.sampled_from(sorted(fields)), unique=True, max_size=3)):
             if draw(st.booleans()):
                 data[name] = draw(fields[name])
