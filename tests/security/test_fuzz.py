@@ -12,12 +12,15 @@ in the database that breaks the schema's rules.
     that reaches the database passes the model's field rules, the secondary-track rule, has
     no NUL, a re-encoded logo, and is complete if it was submitted.
 
-At least 1,000 examples each (`EXAMPLES`). Hypothesis keeps no example database (nothing is
-written into the repository); a failure prints the smallest input that shows it.
+At least 1,000 examples each (`EXAMPLES`). Hypothesis keeps no example database, and its
+caches go to the temporary directory, not into the repository; a failure prints the
+smallest input that shows it.
 """
 
 import io
 import string
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -25,6 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from PIL import Image
 
 from registry.listing import (
@@ -49,6 +53,10 @@ from tests.imagefiles import plain, png_declaring, truncated
 from tests.security.helpers import body
 
 pytestmark = pytest.mark.django_db
+
+# Hypothesis keeps caches (Unicode tables, constants read from the code) in .hypothesis/ under
+# the working directory: outside the repository instead. No example database at all.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "aimap-hypothesis")
 
 EXAMPLES = 1000
 FUZZ = settings(
