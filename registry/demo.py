@@ -23,6 +23,7 @@
 import dataclasses
 import functools
 import io
+import multiprocessing
 import operator
 import random
 import threading
@@ -64,6 +65,8 @@ DEFAULT_PROJECTS = 360
 BATCH_SIZE = 2000
 LARGE_LOAD = 10_000  # more new projects than this: indexes and counts made at the end
 INDEX_MEMORY = "256MB"  # maintenance_work_mem for building the search index
+WORKERS = 2  # processes building the rows of a large load on PostgreSQL (one per core)
+CHUNK_SIZE = 250  # rows built at a time
 LOGO_DIR = "logos/demo"
 LOGO_SIDE = 128
 
@@ -731,9 +734,12 @@ class CopyRows:
 
     def __init__(self, tracks, owners, now):
         self.fields = list(Project._meta.concrete_fields)
-        self.columns = [field.column for field in self.fields]
         self.tracks, self.owners, self.now = tracks, owners, now
         self.fetch = None  # made for the keys of the first row
+
+    @staticmethod
+    def columns():
+        return [field.column for field in Project._meta.concrete_fields]
 
     def _prepare(self, keys):
         self.fetch = operator.itemgetter(*[field.attname for field in self.fields])
@@ -792,35 +798,52 @@ def _next_ids(cursor, model, count):
     return sorted(pk for (pk,) in cursor.fetchall())
 
 
-def copy_projects(numbers, anchor, tracks, owners, phases):
-    """Build demo projects `numbers` and insert them and their secondary tracks with COPY
-    (PostgreSQL): about three times as fast as bulk_create for 100,000 wide rows. Each
-    project is built while the rows before it travel, so Python and PostgreSQL work at
-    the same time. Returns the number of secondary-track links."""
-    Through = Project.secondary_tracks.through
-    maker = CopyRows(tracks, owners, timezone.now())
-    links = []
-    clock = time.perf_counter
-    spent = {"build projects": 0.0, "rows and search tokens": 0.0}
+def build_rows(anchor, tracks, owners, now, pairs):
+    """The COPY rows and secondary-track links of the demo projects (id, number) in `pairs`,
+    and the seconds it took (in whichever process runs it)."""
+    start = time.perf_counter()
+    maker = CopyRows(tracks, owners, now)
+    rows, links = [], []
+    for pk, number in pairs:
+        draft = build_project(number, anchor)
+        links.extend([(pk, tracks[slug]) for slug in draft.secondary])
+        rows.append(maker.row(pk, draft))
+    return rows, links, time.perf_counter() - start
 
-    def rows(ids):
-        for pk, number in zip(ids, numbers, strict=True):
-            start = clock()
-            draft = build_project(number, anchor)
-            built = clock()
-            links.extend([(pk, tracks[slug]) for slug in draft.secondary])
-            row = maker.row(pk, draft)
-            spent["build projects"] += built - start
-            spent["rows and search tokens"] += clock() - built
-            yield row
+
+def copy_projects(numbers, anchor, tracks, owners, phases, pool=None):
+    """Build demo projects `numbers` and insert them and their secondary tracks with COPY
+    (PostgreSQL): about three times as fast as bulk_create for 100,000 wide rows. The rows
+    are built a chunk at a time (by `pool`'s processes, if given) while the chunks before
+    travel, so Python and PostgreSQL work at the same time. Returns the number of links."""
+    Through = Project.secondary_tracks.through
+    build = functools.partial(build_rows, anchor, tracks, owners, timezone.now())
+    links = []
+
+    def rows(chunks):
+        for chunk_rows, chunk_links, seconds in pool.imap(build, chunks) if pool else map(build, chunks):
+            links.extend(chunk_links)
+            phases.add("building rows (all processes)", seconds)
+            yield from chunk_rows
 
     with connection.cursor() as cursor:
-        ids = _next_ids(cursor, Project, len(numbers))
-        _copy(cursor, Project._meta.db_table, maker.columns, rows(ids))
+        pairs = list(zip(_next_ids(cursor, Project, len(numbers)), numbers, strict=True))
+        chunks = [pairs[start : start + CHUNK_SIZE] for start in range(0, len(pairs), CHUNK_SIZE)]
+        _copy(cursor, Project._meta.db_table, CopyRows.columns(), rows(chunks))
         _copy(cursor, Through._meta.db_table, ["project_id", "track_id"], links)
-    for name, seconds in spent.items():
-        phases.add(name, seconds)
     return len(links)
+
+
+def row_builders():
+    """WORKERS processes to build rows in (forked: they share what this one has loaded and
+    never use its database connection), or None where fork is not available."""
+    if WORKERS < 2:
+        return None
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+    return context.Pool(WORKERS)
 
 
 def create_projects(drafts, tracks, owners, batch_size):
@@ -862,7 +885,7 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
     large = connection.vendor == "postgresql" and count - Project.objects.count() > LARGE_LOAD
     counted = _before_large_load() if large else None
     try:
-        _insert_missing(count, anchor, batch_size, tracks, owners, report, phases)
+        _insert_missing(count, anchor, batch_size, tracks, owners, report, phases, large)
     finally:
         if large:
             _after_large_load(counted, phases)
@@ -920,24 +943,31 @@ def _after_large_load(counted_time_zone, phases):
         raise failures[0]
 
 
-def _insert_missing(count, anchor, batch_size, tracks, owners, report, phases):
+def _insert_missing(count, anchor, batch_size, tracks, owners, report, phases, large):
     use_copy = connection.vendor == "postgresql"
     with phases("existing slugs"):
         # One read of every slug beats a query per batch (at 100,000 slugs, 0.1 s vs 3 s).
         taken = set(Project.objects.values_list("slug", flat=True)) if count else set()
-    for start in range(1, count + 1, batch_size):
-        numbers = [n for n in range(start, min(start + batch_size, count + 1)) if demo_slug(n) not in taken]
-        report.already_there += min(batch_size, count + 1 - start) - len(numbers)
-        if not numbers:
-            continue
-        if use_copy:
-            # (of which building the rows: the two phases copy_projects adds)
-            with phases("insert (COPY), in all"), transaction.atomic():
-                report.secondary_rows += copy_projects(numbers, anchor, tracks, owners, phases)
-        else:
-            with phases("build projects"):
-                drafts = [build_project(number, anchor) for number in numbers]
-            with phases("insert (bulk_create)"), transaction.atomic():
-                report.secondary_rows += create_projects(drafts, tracks, owners, batch_size)
-        report.created += len(numbers)
+    pool = row_builders() if use_copy and large else None
+    try:
+        for start in range(1, count + 1, batch_size):
+            numbers = [
+                n for n in range(start, min(start + batch_size, count + 1)) if demo_slug(n) not in taken
+            ]
+            report.already_there += min(batch_size, count + 1 - start) - len(numbers)
+            if not numbers:
+                continue
+            if use_copy:
+                with phases("insert (COPY), in all"), transaction.atomic():
+                    report.secondary_rows += copy_projects(numbers, anchor, tracks, owners, phases, pool)
+            else:
+                with phases("build projects"):
+                    drafts = [build_project(number, anchor) for number in numbers]
+                with phases("insert (bulk_create)"), transaction.atomic():
+                    report.secondary_rows += create_projects(drafts, tracks, owners, batch_size)
+            report.created += len(numbers)
+    finally:
+        if pool:
+            pool.terminate()
+            pool.join()
     return report
