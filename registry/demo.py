@@ -26,8 +26,10 @@ import io
 import multiprocessing
 import operator
 import random
+import signal
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -821,7 +823,7 @@ def copy_projects(numbers, anchor, tracks, owners, phases, pool=None):
     links = []
 
     def rows(chunks):
-        for chunk_rows, chunk_links, seconds in pool.imap(build, chunks) if pool else map(build, chunks):
+        for chunk_rows, chunk_links, seconds in pool.map(build, chunks) if pool else map(build, chunks):
             links.extend(chunk_links)
             phases.add("building rows (all processes)", seconds)
             yield from chunk_rows
@@ -835,15 +837,21 @@ def copy_projects(numbers, anchor, tracks, owners, phases, pool=None):
 
 
 def row_builders():
-    """WORKERS processes to build rows in (forked: they share what this one has loaded and
-    never use its database connection), or None where fork is not available."""
+    """WORKERS processes to build rows in, or None where fork is not available. Forked, they
+    share what this process has loaded and never touch its database connection. They leave
+    Ctrl-C to this process (which stops them), and if one dies the seed fails instead of
+    waiting for it."""
     if WORKERS < 2:
         return None
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:
         return None
-    return context.Pool(WORKERS)
+    return ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_leave_interrupts)
+
+
+def _leave_interrupts():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def create_projects(drafts, tracks, owners, batch_size):
@@ -968,6 +976,5 @@ def _insert_missing(count, anchor, batch_size, tracks, owners, report, phases, l
             report.created += len(numbers)
     finally:
         if pool:
-            pool.terminate()
-            pool.join()
+            pool.shutdown(cancel_futures=True)
     return report
