@@ -16,8 +16,15 @@
   (each code repeated by its weight, shuffled once): project n takes card
   n % len(deck), so each code appears at least once in every len(deck) projects.
 * Idempotent and fast. Demo projects are recognised by their deterministic slugs;
-  missing ones are inserted with bulk_create in batches, secondary tracks through
-  the through model's bulk_create. No per-row save() and no per-row queries.
+  missing ones are inserted in batches, one transaction each, with no per-row save()
+  and no per-row queries. On PostgreSQL the rows are plain tuples (CopyRows, the values
+  a save would write; no model instances) streamed through binary COPY, projects and
+  secondary tracks alike, while the next rows are built. A large load (over LARGE_LOAD
+  new projects, e.g. `--projects 100000` on an empty database, about 26 s on 2 cores)
+  also builds its rows in two forked processes, drops the search index and stops
+  keeping the public counts (registry/counts.py) meanwhile, then builds the index and
+  counts afresh at the end, at the same time on two connections. `--verbosity 2`
+  prints the seconds of each phase. Elsewhere (SQLite): bulk_create.
 """
 
 import collections
