@@ -128,7 +128,7 @@ class ListImportAdmin(admin.ModelAdmin):
         field = "logos"
         try:
             # The ZIP's own problems first: the list's messages may say "ZIP" too (an XLSX is one).
-            importing._open_zip(logo_bytes)
+            importing.open_logos(logo_bytes)
             field = "file"
             return importing.plan_import(
                 data,

@@ -184,7 +184,7 @@ def plan_import(data, *, encoding=AUTO, logos=None, public_contact_emails=False,
         )
     if not table.rows:
         raise ImportError_(_("The file has a header but no rows."))
-    archive = _open_zip(logos)
+    archive = open_logos(logos)
     choices = _Choices()
     rows = [
         _read_row(line, cells, columns, choices, archive, formulas=table.formula_cells)
@@ -281,7 +281,10 @@ def _choice_key(text):
     return re.sub(r"[\s_\-]+", "", _fold(text))
 
 
-def _open_zip(logos):
+def open_logos(logos):
+    """{lower-cased file name: (archive, member)} of a ZIP of logos (None without one);
+    raises ImportError_ for a file that is not a usable ZIP. The admin checks an upload
+    with it before planning."""
     if not logos:
         return None
     try:
