@@ -281,10 +281,19 @@ def _choice_key(text):
     return re.sub(r"[\s_\-]+", "", _fold(text))
 
 
+class LogoArchive(dict):
+    """{lower-cased file name: (archive, member)} of a ZIP of logos, and `checked`: each
+    logo already read and inspected for an earlier row (its (name, bytes), or the error),
+    so that a logo many rows name is unpacked and checked once."""
+
+    def __init__(self, members):
+        super().__init__(members)
+        self.checked = {}
+
+
 def open_logos(logos):
-    """{lower-cased file name: (archive, member)} of a ZIP of logos (None without one);
-    raises ImportError_ for a file that is not a usable ZIP. The admin checks an upload
-    with it before planning."""
+    """The LogoArchive of a ZIP of logos (None without one); raises ImportError_ for a file
+    that is not a usable ZIP. The admin checks an upload with it before planning."""
     if not logos:
         return None
     try:
@@ -299,7 +308,7 @@ def open_logos(logos):
         base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
         if base and not base.startswith("."):
             by_name.setdefault(base.casefold(), (archive, info))
-    return by_name
+    return LogoArchive(by_name)
 
 
 def _text(raw):
@@ -433,14 +442,26 @@ def _find_logo(row, text, archive):
         ) % {"file": _short(base)}
         row.warnings.append(row.logo_missing)
         return None
-    entry = archive.get(base.casefold())
+    key = base.casefold()
+    entry = archive.get(key)
     if entry is None:
         row.logo_missing = _("logo: “%(file)s” is not in the ZIP; imported without a logo.") % {
             "file": _short(base)
         }
         row.warnings.append(row.logo_missing)
         return None
-    zip_file, info = entry
+    if key not in archive.checked:
+        try:
+            archive.checked[key] = _read_logo(base, *entry)
+        except ValidationError as error:
+            archive.checked[key] = error
+    if isinstance(archive.checked[key], ValidationError):
+        raise archive.checked[key]
+    return archive.checked[key]
+
+
+def _read_logo(base, zip_file, info):
+    """(name, bytes) of a logo in the ZIP, read and inspected like a founder's upload."""
     if info.file_size > LOGO_MAX_BYTES:
         raise ValidationError(_("“%(file)s” is larger than 2 MB.") % {"file": _short(base)})
     try:
@@ -645,7 +666,7 @@ def apply_import(
     all in one transaction. `include_flagged`: lines of flagged rows the editor wants
     imported anyway (others are skipped). Returns a Result."""
     include_flagged = {int(line) for line in include_flagged}
-    stored = []  # logo files written, deleted again if the transaction fails
+    stored = {}  # logo files written (by name in the ZIP), deleted again if the transaction fails
     try:
         with transaction.atomic():
             plan = plan_import(
@@ -695,7 +716,7 @@ def apply_import(
             )
             return result
     except BaseException:
-        for name in stored:
+        for name in stored.values():
             default_storage.delete(name)
             default_storage.delete(thumbnail_name(name))
         raise
@@ -716,10 +737,13 @@ def _assign(project, row):
 
 
 def _store_logo(row, stored):
+    """The stored name of the row's logo: written once per import, shared by every row
+    naming the same file (nothing deletes a replaced logo, so sharing is safe)."""
     file_name, content = row.logo
-    name = save_logo(ContentFile(content, name=file_name))
-    stored.append(name)
-    return name
+    key = file_name.casefold()
+    if key not in stored:
+        stored[key] = save_logo(ContentFile(content, name=file_name))
+    return stored[key]
 
 
 def _create_all(rows, now, stored):

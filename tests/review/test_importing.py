@@ -503,6 +503,30 @@ def test_a_bad_logo_in_the_zip_is_an_error_of_its_row(member, message):
     assert plan.rows[1].action == "create"
 
 
+def test_a_logo_named_by_many_rows_is_unpacked_checked_and_stored_once():
+    from registry import images
+
+    rows = [(f"Shared {n}", "agents", "shared.png" if n % 2 else "logos/SHARED.PNG") for n in range(30)]
+    rows += [("Bad one", "agents", "bad.png"), ("Bad two", "agents", "bad.png")]
+    data = csv_file(rows, header=("name", "track", "logo"))
+    logos = zip_file({"shared.png": logo_png(), "bad.png": b"not an image"})
+    real_inspect, inspected = images.inspect_logo, []
+
+    def counting(file):
+        inspected.append(file.name)
+        return real_inspect(file)
+
+    with mock.patch.object(images, "inspect_logo", counting):
+        result = apply_import(data, logos=logos)
+
+    assert sorted(name.casefold() for name in inspected) == ["bad.png", "shared.png"]  # once each
+    assert result.created == 30 and result.errors == 2
+    bad = [row for row in result.plan.rows if row.values.get("name", "").startswith("Bad")]
+    assert all(row.action == "error" and "not a PNG, JPEG or WebP" in row.errors[0] for row in bad)
+    names = set(Project.objects.values_list("logo", flat=True))
+    assert len(names) == 1 and default_storage.exists(names.pop())
+
+
 def test_a_logos_file_that_is_not_a_zip_is_refused():
     with pytest.raises(ImportError_, match="not a ZIP"):
         plan_import(csv_file([("A", "agents")]), logos=b"not a zip")
