@@ -38,7 +38,7 @@ def some_projects():
         name_en="DeepLang",
         track_slug="customer-service",
         secondary=("agents", "coding"),
-        tagline="客服机器人, for \"everyone\"",
+        tagline='客服机器人, for "everyone"',
         description="第一段，有逗号。\n\nSecond paragraph; with a semicolon.",
         website="https://github.com/deeplang/bot",
         organization="深言",
