@@ -13,7 +13,7 @@ from registry.forms import ProjectAdminForm
 from registry.models import Project, Track
 from review import exports, workflow
 from review.admin_forms import ReasonForm
-from review.roles import is_editor
+from review.roles import conflicted_project_ids, is_editor, may_change_project
 from review.workflow import TransitionError
 
 
@@ -103,17 +103,42 @@ class ProjectAdmin(admin.ModelAdmin):
             fields.append("slug")  # stable once published: links out there point at it
         return fields
 
+    # A conflicted editor sees the project but changes it in no way (review.roles).
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change_project(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change_project(request.user, obj))
+
+    def _set_featured(self, request, queryset, featured):
+        """Features (or stops featuring) the selected projects the editor may change; the
+        others are named in a warning and left as they were."""
+        conflicted = conflicted_project_ids(request.user, queryset)
+        count = queryset.exclude(pk__in=conflicted).update(featured=featured)
+        pagecache.published_changed()
+        if conflicted:
+            messages.warning(
+                request,
+                gettext(
+                    "%(count)s project(s) left as they were: you own them or declared a conflict of "
+                    "interest with them, so another editor must decide."
+                )
+                % {"count": len(conflicted)},
+            )
+        return count
+
     @admin.action(description=_("Feature the selected projects"), permissions=["change"])
     def feature(self, request, queryset):
-        count = queryset.update(featured=True)
-        pagecache.published_changed()
-        messages.success(request, gettext("%(count)s project(s) featured.") % {"count": count})
+        if count := self._set_featured(request, queryset, True):
+            messages.success(request, gettext("%(count)s project(s) featured.") % {"count": count})
 
     @admin.action(description=_("Stop featuring the selected projects"), permissions=["change"])
     def unfeature(self, request, queryset):
-        count = queryset.update(featured=False)
-        pagecache.published_changed()
-        messages.success(request, gettext("%(count)s project(s) no longer featured.") % {"count": count})
+        if count := self._set_featured(request, queryset, False):
+            messages.success(request, gettext("%(count)s project(s) no longer featured.") % {"count": count})
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_import": is_editor(request.user)}
@@ -143,6 +168,18 @@ class ProjectAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         project = self.get_object(request, object_id)
         if project is not None and self.has_view_permission(request, project):
+            if (
+                request.method == "GET"
+                and is_editor(request.user)
+                and not may_change_project(request.user, project)
+            ):
+                messages.warning(
+                    request,
+                    gettext(
+                        "You own this project or declared a conflict of interest with it: you can read it, "
+                        "and another editor must change it."
+                    ),
+                )
             extra_context = {
                 **(extra_context or {}),
                 "project": project,

@@ -63,6 +63,29 @@ def is_conflicted_with_project(user, project):
     return _declared(user, subject=Q(project=project.pk), organizations=[project.organization])
 
 
+def may_change_project(user, project):
+    """Editing, featuring or deleting a listing in the admin: not by its owner nor by anyone
+    who declared a tie to it or its organisation (another editor does it)."""
+    return not is_conflicted_with_project(user, project)
+
+
+def conflicted_project_ids(user, projects):
+    """The ids of `projects` (a queryset) that `user` may not change (may_change_project)."""
+    if not user.is_authenticated:
+        return set()
+    conflicts = Conflict.objects.filter(reviewer=user)
+    ids = set(
+        projects.filter(Q(owner=user.pk) | Q(pk__in=conflicts.values("project"))).values_list("pk", flat=True)
+    )
+    declared = {
+        normalised_organization(name) for name in conflicts.values_list("organization", flat=True)
+    } - {""}
+    if declared:
+        rows = projects.exclude(organization="").values_list("pk", "organization")
+        ids |= {pk for pk, name in rows if normalised_organization(name) in declared}
+    return ids
+
+
 def is_conflicted(user, submission):
     """The founder always is; so is anyone with a declared conflict touching it: the
     submission, its project, or its organisation (the proposed one or the live one)."""

@@ -955,3 +955,48 @@ class TestProjectAdmin:
         assert not Project.objects.filter(featured=True).exists()
         client_for(reviewer).post(changelist_url, {"action": "feature", **selected})
         assert not Project.objects.filter(featured=True).exists()
+
+    def test_a_conflicted_editor_features_only_the_projects_they_have_no_tie_to(self, editor):
+        free = make_project(name="Free")
+        owned = make_project(name="Owned", owner=editor)
+        declared = make_project(name="Declared")
+        same_org = make_project(name="Same org", organization="  Deep  Lang ")
+        Conflict.objects.create(reviewer=editor, kind="personal", project=declared)
+        Conflict.objects.create(reviewer=editor, kind="employment", organization="deep lang")
+        selected = {"_selected_action": [p.pk for p in (free, owned, declared, same_org)], "index": 0}
+
+        response = client_for(editor).post(
+            reverse("admin:registry_project_changelist"), {"action": "feature", **selected}, follow=True
+        )
+
+        assert list(Project.objects.filter(featured=True)) == [free]
+        assert ("warning", "3 project(s) left as they were: you own them or declared a conflict of interest "
+                "with them, so another editor must decide.") in messages_of(response)  # fmt: skip
+        assert ("success", "1 project(s) featured.") in messages_of(response)
+
+    def test_a_conflicted_editor_reads_the_project_page_but_cannot_save_or_delete(self, editor):
+        project = make_project(name="Mine", owner=editor, tagline="Before")
+        client = client_for(editor)
+
+        page = client.get(url("registry_project_change", project))
+        assert page.status_code == 200 and "adminform" in page.context
+        assert not page.context["has_change_permission"] and not page.context["has_delete_permission"]
+        assert any("another editor must change it" in text for _level, text in messages_of(page))
+
+        saved = client.post(url("registry_project_change", project), {"name": "Mine", "tagline": "After"})
+        deleted = client.post(url("registry_project_delete", project), {"post": "yes"})
+        assert saved.status_code == 403 and deleted.status_code == 403
+        project.refresh_from_db()
+        assert project.tagline == "Before"
+
+    def test_the_rule_for_changing_a_project_lives_in_review_roles(self, editor):
+        from review.roles import conflicted_project_ids, may_change_project
+
+        free, owned = make_project(name="Free", organization="Elsewhere"), make_project(owner=editor)
+        tied = make_project(name="Tied", organization="ACME AI")
+        Conflict.objects.create(reviewer=editor, kind="employment", organization="acme  ai")
+
+        assert may_change_project(editor, free)
+        assert not may_change_project(editor, owned) and not may_change_project(editor, tied)
+        assert conflicted_project_ids(editor, Project.objects.all()) == {owned.pk, tied.pk}
+        assert conflicted_project_ids(editor, Project.objects.filter(pk=free.pk)) == set()

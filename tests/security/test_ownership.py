@@ -386,8 +386,8 @@ ADMIN_URLS = {
         "name": "admin:registry_project_changelist",
         "method": "post",
         "data": selected("project", "feature"),
-        # Featuring is not a decision on a submission: editors' change permission decides.
-        "expect": everyone(REFUSED, intern=FORBIDDEN, editor=OK, conflicted_editor=OK),
+        # Editors only, and not on a project they own or declared a conflict with.
+        "expect": everyone(REFUSED, intern=FORBIDDEN, editor=OK),
     },
     "export selected projects": {
         "name": "admin:registry_project_changelist",
@@ -405,7 +405,7 @@ ADMIN_URLS = {
         "method": "post",
         "args": lambda w: [w.project.pk],
         "data": project_form,
-        "expect": EDITORS_ONLY_POST,
+        "expect": everyone(FORBIDDEN, editor=OK),
     },
     "the upload of a list": {"name": "admin:review_listimport_add", "expect": EDITORS_ONLY_PAGE},
     "upload a list": {
