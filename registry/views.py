@@ -4,7 +4,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Window
+from django.db.models import Count, F, Func, Window
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -63,6 +63,41 @@ def page_size(request):
     return size if size in PAGE_SIZES else settings.PROJECTS_PER_PAGE
 
 
+class Unindexed(Func):
+    """A column to order by, written on PostgreSQL with a no-op (`id + 0`, `name || ''`,
+    `published_at + interval '0'`) so that no index can give its order: the same values in
+    the same order. For the pass that counts every match (COUNT(*) OVER ()): PostgreSQL 15
+    costs that window as if its LIMIT let it stop early, and for a search sorted by date it
+    walked the whole publication index backwards, testing each of 100,000 rows against the
+    search tokens (2-7 s), instead of taking the few thousand matches from the token index
+    and sorting them (docs/performance.md)."""
+
+    NO_OP = {"CharField": "({} || '')", "TextField": "({} || '')", "SlugField": "({} || '')",
+             "DateTimeField": "({} + interval '0 seconds')"}  # fmt: skip
+
+    def __init__(self, name):
+        super().__init__(F(name))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        kind = self.source_expressions[0].output_field.get_internal_type()
+        return self.NO_OP.get(kind, "({} + 0)").format(sql), params
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
+
+
+def unindexed_ordering(queryset):
+    """`queryset`'s ordering with every named column Unindexed (expressions kept as they are)."""
+    ordering = []
+    for item in queryset.query.order_by or queryset.model._meta.ordering:
+        if isinstance(item, str):
+            name = item.lstrip("-")
+            item = Unindexed(name).desc() if item.startswith("-") else Unindexed(name).asc()
+        ordering.append(item)
+    return queryset.order_by(*ordering)
+
+
 def paginate(request, queryset, filterset=None):
     """The page asked for, as template context. A malformed number is page 1 and one past
     the end is the last page (Paginator.get_page).
@@ -88,7 +123,8 @@ def paginate(request, queryset, filterset=None):
             number = 1
         start = (number - 1) * paginator.per_page
         if 0 <= start < 2**31:  # a page that can exist (no OFFSET past what SQL accepts)
-            window = queryset.annotate(_matches=Window(Count("pk"))).values_list("pk", "_matches")
+            window = unindexed_ordering(queryset).annotate(_matches=Window(Count("pk")))
+            window = window.values_list("pk", "_matches")
             first = list(window[start : start + paginator.per_page])
             if first:  # else no match, or past the last page: counted, then the last page
                 paginator.count = first[0][1]

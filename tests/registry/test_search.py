@@ -148,3 +148,48 @@ def test_chinese_name_matches_rank_first():
     make_project(name="语音助手", tagline="别的")
     filterset = ProjectFilterSet(QueryDict("q=语音"), queryset=Project.objects.published())
     assert [project.name for project in filterset.qs] == ["语音助手", "别的项目"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["", "newest", "name", "founded"])
+def test_a_search_lists_its_matches_in_the_order_asked_for_page_by_page(client, settings, sort):
+    """The pass that counts the matches orders them without an index (views.Unindexed):
+    the same projects, in the same order, on every page, as the ORM's own ordering."""
+    from datetime import timedelta
+
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from registry.filters import ProjectFilterSet
+
+    settings.PROJECTS_PER_PAGE = 4
+    now = timezone.now()
+    for n in range(11):
+        make_project(
+            name=f"{'语音' if n % 3 == 0 else ''}项目 {chr(ord('K') - n)}",
+            tagline="语音客服" if n % 2 else "客服",
+            founded_year=2015 + n % 4 if n % 5 else None,
+            published_at=now - timedelta(days=n % 4, minutes=n),
+        )
+    make_project(name="别的", tagline="无关")
+    query = f"q=客服&sort={sort}" if sort else "q=客服"
+    expected = [p.slug for p in ProjectFilterSet(QueryDict(query), queryset=Project.objects.published()).qs]
+    assert len(expected) == 11
+
+    shown = []
+    for number in (1, 2, 3):
+        response = client.get(f"/projects/?{query}&page={number}")
+        assert response.context["paginator"].count == 11
+        shown += [project.slug for project in response.context["page"].object_list]
+    assert shown == expected
+
+
+@pytest.mark.django_db
+def test_postgresql_cannot_order_the_counting_pass_from_an_index():
+    from registry.views import unindexed_ordering
+
+    sql = str(unindexed_ordering(Project.objects.order_by("-published_at", "name", "-pk")).query)
+    if connection.vendor == "postgresql":
+        assert "+ interval '0 seconds') DESC" in sql and "|| ''" in sql and "+ 0) DESC" in sql
+    else:
+        assert 'ORDER BY "registry_project"."published_at" DESC, "registry_project"."name" ASC' in sql
