@@ -115,6 +115,10 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         raise ConfigError("DATABASE_URL must name a database, e.g. postgres://user@host:5432/aimap")
     # Test databases are created UTF-8 from template0, whatever the cluster's default.
     _db["TEST"] = {"CHARSET": "UTF8", "TEMPLATE": "template0"}
+    # No JIT compilation: our queries are short, and PostgreSQL's cost threshold sent the
+    # filtered map's to JIT, 20+ ms of compiling per request (docs/performance.md). A URL
+    # that sets ?options=... keeps its own.
+    _db.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 else:
     if not _db.get("NAME"):
         raise ConfigError("DATABASE_URL must name a SQLite file, e.g. sqlite:////srv/aimap/db.sqlite3")

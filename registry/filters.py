@@ -377,6 +377,16 @@ class ProjectFilterSet(django_filters.FilterSet):
             queryset = queryset.order_by(*ranked, *SORTS["newest"])
         return queryset
 
+    def narrows_beyond_tracks(self):
+        """Whether a filter other than the tracks (and the order) is in use."""
+        if not self.is_valid() and not hasattr(self.form, "cleaned_data"):
+            return False
+        return any(
+            value not in (None, "", [], ())
+            for name, value in self.form.cleaned_data.items()
+            if name not in ("track", "sort")
+        )
+
     def ignored_messages(self):
         """One message per parameter that was not understood and is therefore ignored."""
         messages = []

@@ -246,7 +246,8 @@ def landscape(request):
     tracks = request_tracks(request)
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
     counts = track_counts(filterset)
-    tiles = first_tiles(filterset.qs, [track.pk for track in tracks if counts.get(track.pk)])
+    shown = [track.pk for track in tracks if counts.get(track.pk)]
+    tiles = first_tiles(filterset.qs, shown, filtered=filterset.narrows_beyond_tracks())
     panels = []
     for track in tracks:
         shown = tiles.get(track.pk, [])

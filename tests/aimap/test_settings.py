@@ -88,3 +88,14 @@ class TestStartUp:
         assert lines[0].startswith("aimap: configuration error: ")
         assert variable in lines[0]
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_do_not_jit_compile_queries():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -96,3 +96,39 @@ def test_a_tile_is_a_logo_or_an_initial_with_the_name_and_tagline_as_its_tooltip
 
 def test_it_refuses_post(client):
     assert client.post(MAP_URL).status_code == 405
+
+
+def test_filtered_tiles_are_the_same_whether_ids_or_rows_are_read_first():
+    """landscape.first_tiles(filtered=True) finds the ids first (PostgreSQL: an index-only scan
+    of the tile index), then their rows: the same tiles as the one-step query, in the same order."""
+    from django.http import QueryDict
+
+    from registry.filters import ProjectFilterSet
+    from registry.landscape import first_tiles
+    from registry.models import Project
+
+    for n in range(40):
+        make_project(
+            name=f"P{(n * 7) % 40:02d}",
+            track_slug=("agents", "coding")[n % 2],
+            stage=("idea", "launched")[n % 3 == 0],
+            hq_country=("CN", "JP")[n % 5 == 0],
+            published=n % 11 != 5,
+        )
+    filterset = ProjectFilterSet(
+        QueryDict("stage=launched&hq_country=CN"), queryset=Project.objects.published()
+    )
+    tracks = list(Track.objects.filter(slug__in=["agents", "coding"]).values_list("pk", flat=True))
+
+    assert filterset.narrows_beyond_tracks()
+    assert not ProjectFilterSet(
+        QueryDict("track=agents&sort=name"), queryset=Project.objects.all()
+    ).narrows_beyond_tracks()
+    two_steps = first_tiles(filterset.qs, tracks, 5, filtered=True)
+    one_step = first_tiles(filterset.qs, tracks, 5, filtered=False)
+    assert two_steps == one_step
+    expected = {
+        pk: [p.name for p in filterset.qs.filter(track=pk).order_by("name", "pk")[:5]] for pk in tracks
+    }
+    assert {pk: [row[1] for row in rows] for pk, rows in two_steps.items()} == expected
+    assert all(len(rows) == 5 for rows in two_steps.values())
