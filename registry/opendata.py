@@ -291,6 +291,10 @@ def csv_pieces(records, piece=None):
     yield "\ufeff" + header.getvalue()
     plan, piece, formula = _PLAN, piece or EXPORT_PIECE, _FORMULA_STARTS
     lists, flags, other = [plan.tracks, *plan.multi], plan.flags, plan.other
+    # Cells that never need quotes nor a formula guard: true/false, the choices' codes (ours,
+    # letters first, checked on the way in), the country code and the times (ISO, digits first).
+    plain = {*flags, *plan.multi, plan.country, len(SCHEMA_COLUMNS) + 4, len(SCHEMA_COLUMNS) + 5}
+    checked = [position for position in range(len(COLUMNS)) if position not in plain]
     lines = []
     for row in records:
         # csv_cell(): lists joined with ";", booleans as true/false, None as "", text as is...
@@ -301,8 +305,8 @@ def csv_pieces(records, piece=None):
         for position in other:
             value = row[position]
             row[position] = "" if value is None else str(value)
-        cells = []
-        for text in row:
+        for position in checked:
+            text = row[position]
             if text:
                 if text[0] in formula:  # ... and a formula made harmless
                     text = "'" + text
@@ -311,8 +315,8 @@ def csv_pieces(records, piece=None):
                     text = '"' + text.replace('"', '""') + '"'
                 elif "," in text or "\n" in text or "\r" in text:
                     text = '"' + text + '"'
-            cells.append(text)
-        lines.append(",".join(cells))
+                row[position] = text
+        lines.append(",".join(row))
         if len(lines) == piece:
             lines.append("")
             yield "\r\n".join(lines)
