@@ -1,9 +1,11 @@
 """Whole public pages for anonymous visitors, kept in the shared cache under versioned keys.
 
-- Every key holds the *publication version*, a counter in the cache. Whatever can change
-  what the public sees (a project saved or deleted, its secondary tracks, a track, a bulk
-  update) bumps it once its transaction has committed, so the next request after a
-  publish or an unpublish misses and renders the page afresh: nothing is ever purged.
+- Every stored page holds the *publication version* it was rendered at, a counter in the
+  cache. Whatever can change what the public sees (a project saved or deleted, its
+  secondary tracks, a track, a bulk update) bumps it once its transaction has committed,
+  so the next request after a publish or an unpublish finds a page of an older version,
+  renders the page afresh and stores it over the old one: nothing is ever purged. The
+  version and the page are read together (one round trip to Redis).
 - A page is kept at most PAGE_CACHE_SECONDS, and never past the next scheduled
   publication (a project whose publication time is still to come becomes public with no
   write at all).
@@ -31,7 +33,7 @@ from django.utils.translation import get_language
 
 VERSION_KEY = "aimap:publication-version"
 NEXT_KEY = "aimap:next-publication:{version}"
-PAGE_KEY = "aimap:page:{version}:{language}:{variant}:{digest}"
+PAGE_KEY = "aimap:page:{language}:{variant}:{digest}"
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
 NEVER = 0
 
@@ -89,10 +91,10 @@ def _anonymous(request):
     return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
 
 
-def _key(request, current):
+def _key(request):
     variant = "htmx" if request.headers.get("HX-Request") else "page"
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return PAGE_KEY.format(version=current, language=get_language(), variant=variant, digest=digest)
+    return PAGE_KEY.format(language=get_language(), variant=variant, digest=digest)
 
 
 def cache_public_page(view):
@@ -102,11 +104,14 @@ def cache_public_page(view):
     def wrapper(request, *args, **kwargs):
         if not enabled() or request.method not in ("GET", "HEAD") or not _anonymous(request):
             return view(request, *args, **kwargs)
-        current = version()
-        key = _key(request, current)
-        stored = cache.get(key)
-        if stored is not None:
-            body, headers = stored
+        key = _key(request)
+        found = cache.get_many([VERSION_KEY, key])
+        current = found.get(VERSION_KEY)
+        if current is None:
+            current = version()
+        stored = found.get(key)
+        if stored is not None and stored[0] == current:
+            _version, body, headers = stored
             response = HttpResponse(body)
             for name, value in headers.items():
                 response[name] = value
@@ -119,7 +124,7 @@ def cache_public_page(view):
                 timeout = _seconds_to_next_publication(current)
                 if timeout > 0:
                     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-                    cache.set(key, (response.content, headers), timeout=timeout)
+                    cache.set(key, (current, response.content, headers), timeout=timeout)
             response["X-Page-Cache"] = "miss"
         patch_vary_headers(response, ("Accept-Language", "Cookie", "HX-Request"))
         return response

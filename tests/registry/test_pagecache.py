@@ -192,7 +192,7 @@ def redis_cache():
         redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
     except Exception:
         return None
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15"}
+    return {"BACKEND": "aimap.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15"}  # production's
 
 
 @pytest.mark.skipif(redis_cache() is None, reason="no Redis on 127.0.0.1:6379")
@@ -219,3 +219,27 @@ def test_with_redis_a_bump_by_one_worker_is_seen_by_another(client, django_captu
         response = fetch(client)
         assert response["X-Page-Cache"] == "miss" and "Redis Lark" in response.text
         caches["default"].clear()
+
+
+@pytest.mark.skipif(redis_cache() is None, reason="no Redis on 127.0.0.1:6379")
+def test_the_redis_backend_reuses_one_client_and_still_reads_and_writes():
+    with override_settings(CACHES={"default": redis_cache()}):
+        backend = caches["default"]
+        assert backend._cache.get_client() is backend._cache.get_client(write=True)
+        backend.set("aimap-test-key", ("v", b"body"), timeout=5)
+        assert backend.get_many(["aimap-test-key", "missing"]) == {"aimap-test-key": ("v", b"body")}
+        backend.delete("aimap-test-key")
+
+
+def test_a_page_stored_at_an_older_version_is_rendered_again_and_replaced(client):
+    make_project(name="Old Lark")
+    fetch(client)
+    assert fetch(client)["X-Page-Cache"] == "hit"
+
+    pagecache.bump()  # what a commit elsewhere does
+    Project.objects.filter(name="Old Lark").update(name="New Lark")  # no signal: only the bump tells
+
+    response = fetch(client)
+    assert response["X-Page-Cache"] == "miss" and "New Lark" in response.text
+    again = fetch(client)
+    assert again["X-Page-Cache"] == "hit" and "New Lark" in again.text
