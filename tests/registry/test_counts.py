@@ -248,6 +248,30 @@ class TestKeeping:
         )
         assert not duplicates.exists()
 
+    def test_a_read_compacts_the_pieces_once_they_pile_up(self):
+        varied_projects()
+        before = as_dicts(counts.read())
+        compacted = PublicCount.objects.filter(scope="").count()
+
+        def cancelling_pieces(pairs):  # +1 and -1: what many writes to one project leave
+            return [
+                PublicCount(scope="", dimension="stage", value="idea", n=n)
+                for _ in range(pairs)
+                for n in (1, -1)
+            ]
+
+        PublicCount.objects.bulk_create(cancelling_pieces((counts.SETTLE_PIECES - compacted) // 2))
+        at_limit = PublicCount.objects.filter(scope="").count()
+        assert counts.SETTLE_PIECES - 1 <= at_limit <= counts.SETTLE_PIECES
+        assert as_dicts(counts.read()) == before
+        assert PublicCount.objects.filter(scope="").count() == at_limit  # not yet
+
+        PublicCount.objects.bulk_create(cancelling_pieces(1))
+        assert as_dicts(counts.read()) == before
+        unfiltered = PublicCount.objects.filter(scope="")
+        assert unfiltered.count() <= compacted  # one piece a count, the cancelled ones gone
+        assert unfiltered.count() == unfiltered.values("dimension", "value").distinct().count()
+
     def test_a_rebuild_gives_the_counts_kept(self):
         varied_projects()
         Project.objects.filter(hq_country="US").delete()
