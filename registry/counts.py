@@ -40,8 +40,6 @@ LOCK = 7_262_011  # the advisory lock of the counts (any number no other code us
 # Filters a scope can stand for: one of these with one or more values, and nothing else.
 ONE_OF_SCOPES = ("track", "stage", "funding_stage", "team_size", "target_market", "status", "hq_country")
 MANY_OF_SCOPES = ("business_models", "customer_types", "foundation_models", "modalities", "seeking")
-# Filters that do not change what is counted.
-NEUTRAL = ("sort",)
 
 # The columns whose change changes a count (an update touching none of them adds no pieces).
 COUNTED_COLUMNS = (
@@ -403,14 +401,7 @@ def scopes_for(filterset):
     one scope per value of a single one-of filter (their counts add up), the scope of a single
     many-of value; None when the filters in use are anything else (several, a search, a city,
     founding years): those are counted afresh."""
-    if not filterset.is_bound:
-        return [""]
-    filterset.is_valid()  # values that do not validate are left out of cleaned_data: ignored
-    used = {
-        name: value
-        for name, value in filterset.form.cleaned_data.items()
-        if name not in NEUTRAL and value not in (None, "", [], ())
-    }
+    used = filterset.in_use()
     if not used:
         return [""]
     if len(used) > 1:

@@ -377,15 +377,20 @@ class ProjectFilterSet(django_filters.FilterSet):
             queryset = queryset.order_by(*ranked, *SORTS["newest"])
         return queryset
 
-    def narrows_beyond_tracks(self):
-        """Whether a filter other than the tracks (and the order) is in use."""
-        if not self.is_valid() and not hasattr(self.form, "cleaned_data"):
-            return False
-        return any(
-            value not in (None, "", [], ())
+    def in_use(self):
+        """{name: value} of the filters given a valid value (the order is not a filter)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # values that do not validate are left out of cleaned_data: ignored
+        return {
+            name: value
             for name, value in self.form.cleaned_data.items()
-            if name not in ("track", "sort")
-        )
+            if name != "sort" and value not in (None, "", [], ())
+        }
+
+    def narrows_beyond_tracks(self):
+        """Whether a filter other than the tracks is in use."""
+        return any(name != "track" for name in self.in_use())
 
     def ignored_messages(self):
         """One message per parameter that was not understood and is therefore ignored."""
