@@ -55,10 +55,21 @@ class Track(models.Model):
         return (self.description_zh if _in_chinese() else self.description_en) or self.description_en
 
 
+# The publication rule, once: a project is public when it is published and its publication
+# time has come. `ProjectQuerySet.published()` and `.scheduled()` are its Python doors; SQL that
+# must restate it (the kept counts' functions, the partial indexes: registry.publicsql) is
+# written from PUBLIC_SQL.
+PUBLIC_SQL = "{table}.published AND {table}.published_at <= {at}"
+
+
 class ProjectQuerySet(models.QuerySet):
     def published(self):
         """What the public may see: published, and its publication time has come."""
         return self.filter(published=True, published_at__lte=timezone.now())
+
+    def scheduled(self):
+        """Published, with a publication time still to come: public at that time, with no write."""
+        return self.filter(published=True, published_at__gt=timezone.now())
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
@@ -153,9 +164,23 @@ class Project(Listing):
         if self.name:
             self.assign_slug()
         if self.published and not self.published_at:
-            self.published_at = timezone.now()
-        if self.published and not self.first_published_at:
-            self.first_published_at = self.published_at
+            self.publish()
+
+    PUBLICATION_FIELDS = ("published", "published_at", "first_published_at")
+
+    def publish(self, at=None):
+        """Set the publication fields (not saved): published, at `at` (now by default; a time
+        to come schedules it), first published then unless it was before. Every writer
+        (publishing a submission, republishing, imports, the demo) sets them through here."""
+        for name, value in self.publication_values(at, self.first_published_at).items():
+            setattr(self, name, value)
+
+    @staticmethod
+    def publication_values(at=None, first_published_at=None):
+        """{field: value} of the publication fields for a listing published at `at` (now by
+        default); for writers of many rows at once (the demo's bulk load)."""
+        at = at or timezone.now()
+        return {"published": True, "published_at": at, "first_published_at": first_published_at or at}
 
 
 class PublicCount(models.Model):

@@ -27,7 +27,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
@@ -73,7 +72,7 @@ def _seconds_to_next_publication(current):
         from registry.models import Project
 
         upcoming = (
-            Project.objects.filter(published=True, published_at__gt=timezone.now())
+            Project.objects.scheduled()
             .order_by("published_at")
             .values_list("published_at", flat=True)
             .first()

@@ -756,14 +756,8 @@ def _create_all(rows, now, stored):
 
     projects = []
     for row in rows:
-        project = Project(
-            listed_by=Project.ListedBy.EDITORS,
-            owner=None,
-            published=True,
-            published_at=now,
-            first_published_at=now,
-            verified=False,
-        )
+        project = Project(listed_by=Project.ListedBy.EDITORS, owner=None, verified=False)
+        project.publish(at=now)
         _assign(project, row)
         if not project.slug:
             project.slug = unique_slug(project.name, project.name_en, taken=taken)

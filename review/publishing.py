@@ -29,8 +29,7 @@ def write_project(submission, *, publish_at=None):
         project.owner = submission.owner
 
     if submission.kind == Kind.NEW:
-        project.published, project.published_at = True, publish_at or now
-    project.first_published_at = project.first_published_at or project.published_at
+        project.publish(at=publish_at or now)
     # An update or a claim changes content or owner only: a project an editor took down
     # stays down until an editor republishes it (review.workflow.republish).
     project.verified, project.verified_at = True, now

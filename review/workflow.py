@@ -605,11 +605,11 @@ def republish(project, *, by, reason):
     _check_project_editor(by, locked, reason)
     if locked.published:
         raise TransitionError(_("This project is already published."))
-    locked.published = True
-    if locked.published_at is None or locked.published_at > timezone.now():
-        locked.published_at = timezone.now()
-    locked.first_published_at = locked.first_published_at or locked.published_at
-    locked.save(update_fields=["published", "published_at", "first_published_at", "updated_at"])
+    now = timezone.now()
+    # back at its former publication time (its place in "newest" is kept), or now if it had none yet
+    kept = locked.published_at if locked.published_at and locked.published_at <= now else None
+    locked.publish(at=kept or now)
+    locked.save(update_fields=[*Project.PUBLICATION_FIELDS, "updated_at"])
     _record(None, project=locked, by=by, action="republish", note=reason.strip())
     return locked
 
