@@ -14,7 +14,30 @@ from django.utils.translation import gettext_lazy as _
 SEPARATOR = ","
 
 
-class MultiChoiceField(models.CharField):
+class SchemaOnly:
+    """A field that migrations record as the built-in field it extends, without the arguments
+    that only matter to Python (validators, upload paths) and name project code: a migration
+    holds what the database holds and imports nothing from registry, review or aimap, so it
+    gives a database years from now exactly what it gave then (docs/decisions/0013)."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        if "upload_to" in kwargs:
+            kwargs["upload_to"] = ""
+        builtin = next(cls for cls in type(self).__mro__ if cls.__module__.startswith("django.db.models."))
+        return name, f"django.db.models.{builtin.__name__}", args, kwargs
+
+
+class LogoField(SchemaOnly, models.ImageField):
+    """The listing's logo: checked by content (registry.validators) and stored under a random name."""
+
+
+class YearField(SchemaOnly, models.PositiveSmallIntegerField):
+    """A year, checked by registry.validators.validate_founded_year."""
+
+
+class MultiChoiceField(SchemaOnly, models.CharField):
     description = _("Several choices, stored as comma-delimited codes")
 
     def __init__(self, *args, choices=None, **kwargs):
@@ -41,8 +64,11 @@ class MultiChoiceField(models.CharField):
         return [label for code, label in self.multi_choices if code in chosen]
 
     def deconstruct(self):
+        """A CharField holding the codes between commas, to migrations (its default is the
+        empty list, stored as '')."""
         name, path, args, kwargs = super().deconstruct()
         kwargs["choices"] = self.multi_choices
+        kwargs["default"] = ""
         return name, path, args, kwargs
 
     # --- Python <-> database ------------------------------------------------
@@ -109,7 +135,7 @@ def has_any(field_name, codes):
     return query
 
 
-class SearchTokensField(models.TextField):
+class SearchTokensField(SchemaOnly, models.TextField):
     """The search tokens of a listing (registry.search), worked out whenever the row is
     written, bulk inserts included: kept up to date without anyone having to remember."""
 

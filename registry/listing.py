@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from registry.fields import MultiChoiceField
+from registry.fields import LogoField, MultiChoiceField, YearField
 from registry.images import thumbnail_name
 from registry.validators import validate_founded_year, validate_http_url, validate_logo
 
@@ -143,16 +143,14 @@ class Listing(models.Model):
     )
     organization = models.CharField(_("organisation"), max_length=120, blank=True)
     website = models.URLField(_("website"), max_length=300, blank=True, validators=[validate_http_url])
-    logo = models.ImageField(
+    logo = LogoField(
         _("logo"),
         upload_to=logo_upload_to,
         blank=True,
         validators=[validate_logo],
         help_text=_("PNG, JPEG or WebP, at most 2 MB, at least 64×64 pixels."),
     )
-    founded_year = models.PositiveSmallIntegerField(
-        _("founded"), null=True, blank=True, validators=[validate_founded_year]
-    )
+    founded_year = YearField(_("founded"), null=True, blank=True, validators=[validate_founded_year])
     hq_city = models.CharField(_("city"), max_length=80, blank=True)
     hq_country = CountryField(_("country"), default="CN")
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, blank=True)

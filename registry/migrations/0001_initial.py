@@ -3,9 +3,6 @@
 import django.core.validators
 import django.db.models.deletion
 import django_countries.fields
-import registry.fields
-import registry.listing
-import registry.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -48,20 +45,20 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(help_text='Plain text; separate paragraphs with an empty line. At most 5,000 characters.', validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='description')),
                 ('organization', models.CharField(blank=True, max_length=120, verbose_name='organisation')),
                 ('website', models.URLField(blank=True, max_length=300, validators=[django.core.validators.URLValidator(message='Enter a web address starting with http:// or https://.', schemes=['http', 'https'])], verbose_name='website')),
-                ('logo', models.ImageField(blank=True, help_text='PNG, JPEG or WebP, at most 2 MB, at least 64×64 pixels.', upload_to=registry.listing.logo_upload_to, validators=[registry.validators.LogoValidator()], verbose_name='logo')),
-                ('founded_year', models.PositiveSmallIntegerField(blank=True, null=True, validators=[registry.validators.validate_founded_year], verbose_name='founded')),
+                ('logo', models.ImageField(blank=True, help_text='PNG, JPEG or WebP, at most 2 MB, at least 64×64 pixels.', verbose_name='logo')),
+                ('founded_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='founded')),
                 ('hq_city', models.CharField(blank=True, max_length=80, verbose_name='city')),
                 ('hq_country', django_countries.fields.CountryField(default='CN', max_length=2, verbose_name='country')),
                 ('stage', models.CharField(blank=True, choices=[('idea', 'Idea'), ('prototype', 'Prototype'), ('launched', 'Launched'), ('growth', 'Growth'), ('mature', 'Mature')], max_length=16, verbose_name='stage')),
                 ('funding_stage', models.CharField(blank=True, choices=[('bootstrapped', 'Bootstrapped'), ('angel', 'Angel'), ('seed', 'Seed'), ('pre_a', 'Pre-A'), ('series_a', 'Series A'), ('series_b', 'Series B'), ('series_c_plus', 'Series C and later'), ('public', 'Public company'), ('undisclosed', 'Undisclosed')], max_length=16, verbose_name='funding stage')),
                 ('team_size', models.CharField(blank=True, choices=[('1_10', '1–10'), ('11_50', '11–50'), ('51_200', '51–200'), ('201_1000', '201–1,000'), ('1000_plus', 'More than 1,000')], max_length=16, verbose_name='team size')),
-                ('business_models', registry.fields.MultiChoiceField(blank=True, choices=[('subscription', 'Subscription'), ('usage', 'Usage-based'), ('license', 'Licence'), ('custom_delivery', 'Custom delivery'), ('advertising', 'Advertising'), ('transaction', 'Transaction fees'), ('open_source', 'Open source'), ('undecided', 'Not decided yet')], default=list, max_length=90, verbose_name='business models')),
+                ('business_models', models.CharField(blank=True, choices=[('subscription', 'Subscription'), ('usage', 'Usage-based'), ('license', 'Licence'), ('custom_delivery', 'Custom delivery'), ('advertising', 'Advertising'), ('transaction', 'Transaction fees'), ('open_source', 'Open source'), ('undecided', 'Not decided yet')], default='', max_length=90, verbose_name='business models')),
                 ('target_market', models.CharField(blank=True, choices=[('china', 'China'), ('overseas', 'Overseas'), ('global', 'Global')], max_length=16, verbose_name='target market')),
-                ('customer_types', registry.fields.MultiChoiceField(blank=True, choices=[('enterprise', 'Enterprises'), ('smb', 'Small and medium businesses'), ('consumer', 'Consumers'), ('developer', 'Developers'), ('government', 'Government')], default=list, max_length=46, verbose_name='customer types')),
-                ('foundation_models', registry.fields.MultiChoiceField(blank=True, choices=[('open_source', 'Open-source models'), ('proprietary_api', 'Proprietary model APIs'), ('self_developed', 'Self-developed models')], default=list, max_length=44, verbose_name='foundation models')),
+                ('customer_types', models.CharField(blank=True, choices=[('enterprise', 'Enterprises'), ('smb', 'Small and medium businesses'), ('consumer', 'Consumers'), ('developer', 'Developers'), ('government', 'Government')], default='', max_length=46, verbose_name='customer types')),
+                ('foundation_models', models.CharField(blank=True, choices=[('open_source', 'Open-source models'), ('proprietary_api', 'Proprietary model APIs'), ('self_developed', 'Self-developed models')], default='', max_length=44, verbose_name='foundation models')),
                 ('models_used', models.CharField(blank=True, help_text='e.g. "Qwen2.5, DeepSeek-V3"', max_length=200, verbose_name='models used')),
-                ('modalities', registry.fields.MultiChoiceField(blank=True, choices=[('text', 'Text'), ('image', 'Image'), ('video', 'Video'), ('audio', 'Audio'), ('3d', '3D'), ('code', 'Code')], default=list, max_length=32, verbose_name='modalities')),
-                ('seeking', registry.fields.MultiChoiceField(blank=True, choices=[('investment', 'Investment'), ('acquisition', 'Acquisition'), ('partners', 'Partners'), ('customers', 'Customers'), ('compute', 'Compute'), ('talent', 'Talent')], default=list, max_length=58, verbose_name='looking for')),
+                ('modalities', models.CharField(blank=True, choices=[('text', 'Text'), ('image', 'Image'), ('video', 'Video'), ('audio', 'Audio'), ('3d', '3D'), ('code', 'Code')], default='', max_length=32, verbose_name='modalities')),
+                ('seeking', models.CharField(blank=True, choices=[('investment', 'Investment'), ('acquisition', 'Acquisition'), ('partners', 'Partners'), ('customers', 'Customers'), ('compute', 'Compute'), ('talent', 'Talent')], default='', max_length=58, verbose_name='looking for')),
                 ('status', models.CharField(choices=[('active', 'Active'), ('pivoted', 'Pivoted'), ('closed', 'Closed')], default='active', max_length=16, verbose_name='status')),
                 ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
                 ('show_contact_email', models.BooleanField(default=False, verbose_name='show the contact email publicly')),

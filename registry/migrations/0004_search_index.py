@@ -1,20 +1,39 @@
 """Fill the search tokens of existing projects, and on PostgreSQL index them (GIN).
 
-The index is over an expression, array_to_tsvector(string_to_array(search_tokens, ' ')),
-which registry/search.py repeats word for word so that the planner uses it.
+Frozen history: the tokenizer below is a copy of registry/search.py's as it stood when this
+migration was last written (so a database migrated years from now gets the tokens it got
+then; registry.search may change, and new rows get its tokens from the field itself). The
+index is over an expression, array_to_tsvector(string_to_array(search_tokens, ' ')), which
+registry/search.py repeats word for word so that the planner uses it.
 """
+
+import re
 
 from django.db import migrations
 
-from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, document
+SEARCH_FIELDS = ("name", "name_en", "tagline", "description", "organization")
+MAX_SUFFIXES = 24
+MAX_TOKEN = 32
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+PIECES = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+")
+IS_CJK = re.compile(rf"[{CJK}]")
+
+
+def document(project):
+    text = " ".join([str(getattr(project, name) or "") for name in SEARCH_FIELDS])
+    found = set()
+    for piece in set(PIECES.findall(text.casefold())):
+        if IS_CJK.match(piece):
+            found |= set(piece) | {piece[i : i + 2] for i in range(len(piece) - 1)}
+        else:
+            found |= {piece[i : i + MAX_TOKEN] for i in range(min(len(piece), MAX_SUFFIXES))}
+    return " ".join(sorted(found))
 
 
 def fill_tokens(apps, schema_editor):
     Project = apps.get_model("registry", "Project")
     batch = []
-    for project in Project.objects.only("pk", "name", "name_en", "tagline", "description", "organization").iterator(
-        chunk_size=2000
-    ):
+    for project in Project.objects.only("pk", *SEARCH_FIELDS).iterator(chunk_size=2000):
         project.search_tokens = document(project)
         batch.append(project)
         if len(batch) == 2000:
@@ -23,14 +42,16 @@ def fill_tokens(apps, schema_editor):
     Project.objects.bulk_update(batch, ["search_tokens"])
 
 
-def create_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE_INDEX_SQL)
+class PostgreSQL(migrations.RunSQL):
+    """RunSQL on PostgreSQL only: SQLite has no GIN index (its searches scan)."""
 
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_INDEX_SQL)
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
@@ -38,5 +59,9 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(fill_tokens, migrations.RunPython.noop),
-        migrations.RunPython(create_index, drop_index),
+        PostgreSQL(
+            sql="CREATE INDEX IF NOT EXISTS registry_project_search_gin ON registry_project "
+            "USING gin (array_to_tsvector(string_to_array(search_tokens, ' ')))",
+            reverse_sql="DROP INDEX IF EXISTS registry_project_search_gin",
+        ),
     ]

@@ -1,35 +1,40 @@
 """The public index and the map's tile index carry the columns the list's filters read
 (INCLUDE, PostgreSQL only): any mix of filters but the search is answered from an index a
-tenth of the table's size, without reading the table's rows (docs/performance.md)."""
+tenth of the table's size, without reading the table's rows (docs/performance.md).
+
+Frozen history: literal SQL, as written at commit 483bf0d."""
 
 from django.db import migrations, models
 
-TILE_INDEX = "registry_project_tile_idx"
-FILTERED = (
-    "track_id, hq_country, hq_city, verified, stage, funding_stage, team_size, target_market, status, "
-    "founded_year, business_models, customer_types, foundation_models, modalities, seeking"
+TILE_INDEX_CREATE = (
+    "CREATE INDEX registry_project_tile_idx ON registry_project (track_id, name, id) "
+    "INCLUDE (published_at, hq_country, hq_city, verified, stage, funding_stage, team_size, target_market, "
+    "status, founded_year, business_models, customer_types, foundation_models, modalities, seeking) "
+    "WHERE published"
+)
+TILE_INDEX_DROP = "DROP INDEX IF EXISTS registry_project_tile_idx"
+# As migration 0006 left it.
+TILE_INDEX_0006_CREATE = (
+    "CREATE INDEX registry_project_tile_idx ON registry_project (track_id, name, id) WHERE published"
 )
 
 
-def wider_tile_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {TILE_INDEX}")
-    schema_editor.execute(
-        f"CREATE INDEX {TILE_INDEX} ON registry_project (track_id, name, id) "
-        f"INCLUDE (published_at, {FILTERED.replace('track_id, ', '')}) WHERE published"
-    )
+class PostgreSQL(migrations.RunSQL):
+    """RunSQL on PostgreSQL only: SQLite has no covering indexes."""
 
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-def narrow_tile_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {TILE_INDEX}")
-    schema_editor.execute(f"CREATE INDEX {TILE_INDEX} ON registry_project (track_id, name, id) WHERE published")
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
     dependencies = [("registry", "0006_public_counts")]
+
+    public_sql = {"tile_index": {"create": [TILE_INDEX_CREATE], "drop": [TILE_INDEX_DROP]}}
 
     operations = [
         migrations.RemoveIndex(model_name="project", name="registry_project_public_idx"),
@@ -45,5 +50,8 @@ class Migration(migrations.Migration):
                 name="registry_project_public_idx",
             ),
         ),
-        migrations.RunPython(wider_tile_index, narrow_tile_index),
+        PostgreSQL(
+            sql=[TILE_INDEX_DROP, TILE_INDEX_CREATE],
+            reverse_sql=[TILE_INDEX_DROP, TILE_INDEX_0006_CREATE],
+        ),
     ]
