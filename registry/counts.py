@@ -35,107 +35,123 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from registry.filters import MANY_OF, ONE_OF, ProjectFilterSet
+from registry.models import Project, became_public_sql, public_sql
+
 LOCK = 7_262_011  # the advisory lock of the counts (any number no other code uses)
 
-# Filters a scope can stand for: one of these with one or more values, and nothing else.
-ONE_OF_SCOPES = ("track", "stage", "funding_stage", "team_size", "target_market", "status", "hq_country")
-MANY_OF_SCOPES = ("business_models", "customer_types", "foundation_models", "modalities", "seeking")
+# Counted whatever the filters: '*' (the projects), 'month' (of the first publication, for
+# /stats/) and 'reviewed' (the headline number), from these columns.
+HEADLINE_COLUMNS = ("published_at", "first_published_at", "verified")
+SQL_TYPES = {"ForeignKey": "bigint", "BooleanField": "boolean", "DateTimeField": "timestamptz"}
 
-# The columns whose change changes a count (an update touching none of them adds no pieces).
-COUNTED_COLUMNS = (
-    "published",
-    "published_at",
-    "first_published_at",
-    "verified",
-    "track_id",
-    "hq_country",
-    "hq_city",
-    "stage",
-    "funding_stage",
-    "team_size",
-    "target_market",
-    "status",
-    "business_models",
-    "customer_types",
-    "foundation_models",
-    "modalities",
-    "seeking",
-)
+
+def one_of_scopes():
+    """{filter name: column} of the filters a scope can stand for with one or more values."""
+    return ProjectFilterSet.scoped(ONE_OF)
+
+
+def many_of_scopes():
+    """{filter name: column} of the many-of filters a scope can stand for with one value."""
+    return ProjectFilterSet.scoped(MANY_OF)
+
+
+def dimensions():
+    """{dimension: column} of what is counted per value (the charted filters' columns)."""
+    return {name: filter_.column for name, filter_ in ProjectFilterSet.charted().items()}
+
+
+def key_columns():
+    """{column: SQL type} of the columns the keys are made of (the keys function's arguments)."""
+    columns = [
+        *HEADLINE_COLUMNS,
+        *one_of_scopes().values(),
+        *dimensions().values(),
+        *many_of_scopes().values(),
+    ]
+    by_column = {field.column: field for field in Project._meta.concrete_fields}
+    return {
+        column: SQL_TYPES.get(by_column[column].get_internal_type(), "text")
+        for column in dict.fromkeys(columns)
+    }
+
+
+def counted_columns():
+    """The columns whose change changes a count (an update touching none of them adds no pieces)."""
+    return ["published", *key_columns()]
 
 
 def _codes(column):
     return f"string_to_array(trim(both ',' from {column}), ',')"
 
 
-def _scoped_codes(column):
-    """['column:code', ...] of a many-of column, by string functions alone (a subquery per row
+def _scoped_codes(name, column):
+    """['name:code', ...] of a many-of column, by string functions alone (a subquery per row
     made counting 100,000 projects four times slower)."""
     return (
         f"CASE WHEN {column} = '' THEN '{{}}'::text[] ELSE "
-        f"string_to_array('{column}:' || replace(trim(both ',' from {column}), ',', ',{column}:'), ',') END"
+        f"string_to_array('{name}:' || replace(trim(both ',' from {column}), ',', ',{name}:'), ',') END"
     )
 
 
-# The columns the keys are made of, and their SQL types (the keys function's arguments).
-KEY_COLUMNS = {
-    "published_at": "timestamptz",
-    "first_published_at": "timestamptz",
-    "verified": "boolean",
-    "track_id": "bigint",
-    "hq_country": "text",
-    "hq_city": "text",
-    "stage": "text",
-    "funding_stage": "text",
-    "team_size": "text",
-    "target_market": "text",
-    "status": "text",
-    "business_models": "text",
-    "customer_types": "text",
-    "foundation_models": "text",
-    "modalities": "text",
-    "seeking": "text",
-}
-KEYS_SIGNATURE = ", ".join([*KEY_COLUMNS.values(), "text"])
-
-
-def keys_of(alias, time_zone):
+def _keys_of(alias, time_zone):
     """The call of the keys function for the row `alias`."""
-    return f"registry_public_keys({', '.join(f'{alias}.{column}' for column in KEY_COLUMNS)}, {time_zone})"
+    return f"registry_public_keys({', '.join(f'{alias}.{column}' for column in key_columns())}, {time_zone})"
 
 
-# (scope, dimension, value) of every count a project is in: every scope it belongs to,
-# times every dimension value it has. One definition for the triggers, the rebuild and
-# the reads, so they cannot disagree.
-KEYS_FUNCTION = f"""
+def keys_function():
+    """(scope, dimension, value) of every count a project is in: every scope it belongs to,
+    times every dimension value it has. One definition for the triggers, the rebuild and
+    the reads, so they cannot disagree."""
+    one_of = ",\n          ".join(f"'{name}:' || {column}" for name, column in one_of_scopes().items())
+    many_of = "\n    || ".join(_scoped_codes(name, column) for name, column in many_of_scopes().items())
+    charted = dimensions()
+    single = {name: column for name, column in charted.items() if name not in many_of_scopes()}
+    several = {name: column for name, column in charted.items() if name in many_of_scopes()}
+    text = {column: f"{column}::text" if kind != "text" else column for column, kind in key_columns().items()}
+    return f"""
 CREATE OR REPLACE FUNCTION registry_public_keys(
-  {", ".join(f"{column} {kind}" for column, kind in KEY_COLUMNS.items())}, tz text
+  {",\n  ".join(f"{column} {kind}" for column, kind in key_columns().items())},
+  tz text
 )
 RETURNS TABLE(scope text, dimension text, value text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT s.scope, k.dimension, k.value
   FROM unnest(
-    ARRAY['', 'track:' || track_id, 'stage:' || stage, 'funding_stage:' || funding_stage,
-          'team_size:' || team_size, 'target_market:' || target_market, 'status:' || status,
-          'hq_country:' || hq_country]
-    || {" || ".join(_scoped_codes(column) for column in MANY_OF_SCOPES)}
+    ARRAY['',
+          {one_of}]{
+        f'''
+    || {many_of}'''
+        if many_of
+        else ""
+    }
   ) AS s(scope)
   CROSS JOIN unnest(
-    ARRAY['*', 'track', 'hq_country', 'hq_city', 'stage', 'funding_stage', 'month', 'reviewed']
-    || array_fill('business_models'::text, ARRAY[cardinality({_codes("business_models")})])
-    || array_fill('foundation_models'::text, ARRAY[cardinality({_codes("foundation_models")})]),
-    ARRAY['', track_id::text, hq_country, hq_city, stage, funding_stage,
+    ARRAY['*', {", ".join(f"'{name}'" for name in single)}, 'month', 'reviewed']{
+        "".join(
+            f"\n    || array_fill('{name}'::text, ARRAY[cardinality({_codes(column)})])"
+            for name, column in several.items()
+        )
+    },
+    ARRAY['', {", ".join(text[column] for column in single.values())},
           to_char(coalesce(first_published_at, published_at) AT TIME ZONE tz, 'YYYY-MM'),
-          CASE WHEN verified THEN '' END]
-    || {_codes("business_models")}
-    || {_codes("foundation_models")}
+          CASE WHEN verified THEN '' END]{
+        "".join(f"\n    || {_codes(column)}" for column in several.values())
+    }
   ) AS k(dimension, value)
   WHERE k.value IS NOT NULL
 $$;
 """
 
-_CHANGED = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in COUNTED_COLUMNS)
 
-TRIGGER_FUNCTION = f"""
+def _changed():
+    return " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in counted_columns())
+
+
+def trigger_function():
+    counted = public_sql("p", "state.counted_until")
+    keys = _keys_of("p", "state.time_zone")
+    return f"""
 CREATE OR REPLACE FUNCTION registry_public_counts_written() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -149,14 +165,14 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO registry_publiccount (scope, dimension, value, n)
     SELECT k.scope, k.dimension, k.value, count(*)
-    FROM new_rows AS p, {keys_of("p", "state.time_zone")} AS k
-    WHERE p.published AND p.published_at <= state.counted_until
+    FROM new_rows AS p, {keys} AS k
+    WHERE {counted}
     GROUP BY 1, 2, 3;
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO registry_publiccount (scope, dimension, value, n)
     SELECT k.scope, k.dimension, k.value, -count(*)
-    FROM old_rows AS p, {keys_of("p", "state.time_zone")} AS k
-    WHERE p.published AND p.published_at <= state.counted_until
+    FROM old_rows AS p, {keys} AS k
+    WHERE {counted}
     GROUP BY 1, 2, 3;
   ELSE
     -- Only rows whose counted columns changed: the old version out, the new one in.
@@ -164,18 +180,19 @@ BEGIN
     SELECT k.scope, k.dimension, k.value, sum(w.sign)
     FROM (
       SELECT 1 AS sign, n.* FROM new_rows AS n
-      WHERE NOT EXISTS (SELECT FROM old_rows AS o WHERE o.id = n.id AND NOT ({_CHANGED}))
+      WHERE NOT EXISTS (SELECT FROM old_rows AS o WHERE o.id = n.id AND NOT ({_changed()}))
       UNION ALL
       SELECT -1, o.* FROM old_rows AS o
-      WHERE NOT EXISTS (SELECT FROM new_rows AS n WHERE n.id = o.id AND NOT ({_CHANGED}))
-    ) AS w, {keys_of("w", "state.time_zone")} AS k
-    WHERE w.published AND w.published_at <= state.counted_until
+      WHERE NOT EXISTS (SELECT FROM new_rows AS n WHERE n.id = o.id AND NOT ({_changed()}))
+    ) AS w, {_keys_of("w", "state.time_zone")} AS k
+    WHERE {public_sql("w", "state.counted_until")}
     GROUP BY 1, 2, 3
     HAVING sum(w.sign) <> 0;
   END IF;
   RETURN NULL;
 END $$;
 """
+
 
 TRUNCATE_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION registry_public_counts_truncated() RETURNS trigger
@@ -188,8 +205,10 @@ BEGIN
 END $$;
 """
 
-# Recount everything (the migration, seed_demo, `manage.py recount_public`).
-REBUILD_FUNCTION = f"""
+
+def rebuild_function():
+    """Recount everything (the migrations, seed_demo, `manage.py recount_public`)."""
+    return f"""
 CREATE OR REPLACE FUNCTION registry_public_counts_rebuild(tz text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -201,18 +220,20 @@ BEGIN
   DELETE FROM registry_publiccountstate;
   INSERT INTO registry_publiccount (scope, dimension, value, n)
   SELECT k.scope, k.dimension, k.value, count(*)
-  FROM registry_project AS p, {keys_of("p", "tz")} AS k
-  WHERE p.published AND p.published_at <= upto
+  FROM registry_project AS p, {_keys_of("p", "tz")} AS k
+  WHERE {public_sql("p", "upto")}
   GROUP BY 1, 2, 3
   ORDER BY 1, 2, 3;  -- each scope's rows together: a page reads a few table pages
   INSERT INTO registry_publiccountstate (id, counted_until, time_zone) VALUES (1, upto, tz);
 END $$;
 """
 
-# Fold in the projects whose publication time has come since counted_until (their pieces
-# added), and with `compact`, sum all the pieces into one per count. Never waits: if a
-# writer is at work, it is left for later.
-SETTLE_FUNCTION = f"""
+
+def settle_function():
+    """Fold in the projects whose publication time has come since counted_until (their pieces
+    added), and with `compact`, sum all the pieces into one per count. Never waits: if a
+    writer is at work, it is left for later."""
+    return f"""
 CREATE OR REPLACE FUNCTION registry_public_counts_settle(compact boolean) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -229,8 +250,8 @@ BEGIN
   upto := greatest(state.counted_until, clock_timestamp());
   INSERT INTO registry_publiccount (scope, dimension, value, n)
   SELECT k.scope, k.dimension, k.value, count(*)
-  FROM registry_project AS p, {keys_of("p", "state.time_zone")} AS k
-  WHERE p.published AND p.published_at > state.counted_until AND p.published_at <= upto
+  FROM registry_project AS p, {_keys_of("p", "state.time_zone")} AS k
+  WHERE {became_public_sql("p", "state.counted_until", "upto")}
   GROUP BY 1, 2, 3;
   UPDATE registry_publiccountstate SET counted_until = upto WHERE id = 1;
   IF compact THEN
@@ -246,17 +267,20 @@ BEGIN
 END $$;
 """
 
+
 # The counts of some scopes (summed: for several values of one one-of filter), as public
 # at `at`: the kept pieces, plus the projects public at `at` but not at counted_until, minus
 # those public at counted_until but not at `at` (the application's clock behind the
 # database's), by dimension, then n (largest first), then value; and the row ('#time_zone',
-# the months' time zone, 0). Nothing at all
-# when the counts are not kept. Settles first when that is worth it: projects have become
-# public since counted_until, or the pieces of the unfiltered scope pile up (more than
-# SETTLE_PIECES; about 100 once compacted). A plain count of them: counting the distinct
-# (dimension, value) pairs cost 3-4 ms on every read.
+# the months' time zone, 0). Nothing at all when the counts are not kept. Settles first when
+# that is worth it: projects have become public since counted_until, or the pieces of the
+# unfiltered scope pile up (more than SETTLE_PIECES; about 100 once compacted). A plain count
+# of them: counting the distinct (dimension, value) pairs cost 3-4 ms on every read.
 SETTLE_PIECES = 1000
-READ_FUNCTION = f"""
+
+
+def read_function():
+    return f"""
 CREATE OR REPLACE FUNCTION registry_public_counts(scopes text[], at timestamptz)
 RETURNS TABLE(dimension text, value text, n bigint)
 LANGUAGE plpgsql AS $$
@@ -272,7 +296,7 @@ BEGIN
   compact := (SELECT count(*) FROM registry_publiccount AS c WHERE c.scope = '') > {SETTLE_PIECES};
   IF compact OR EXISTS (
        SELECT FROM registry_project AS p
-       WHERE p.published AND p.published_at > state.counted_until AND p.published_at <= due) THEN
+       WHERE {became_public_sql("p", "state.counted_until", "due")}) THEN
     IF registry_public_counts_settle(compact) THEN
       SELECT * INTO state FROM registry_publiccountstate WHERE id = 1;
     END IF;
@@ -285,10 +309,9 @@ BEGIN
       SELECT x.dimension, x.value, x.n FROM registry_publiccount AS x WHERE x.scope = ANY(scopes)
       UNION ALL
       SELECT k.dimension, k.value, CASE WHEN p.published_at > state.counted_until THEN 1 ELSE -1 END
-      FROM registry_project AS p, {keys_of("p", "state.time_zone")} AS k
-      WHERE p.published
-        AND (p.published_at > state.counted_until AND p.published_at <= at
-             OR p.published_at > at AND p.published_at <= state.counted_until)
+      FROM registry_project AS p, {_keys_of("p", "state.time_zone")} AS k
+      WHERE ({became_public_sql("p", "state.counted_until", "at")}
+             OR {became_public_sql("p", "at", "state.counted_until")})
         AND k.scope = ANY(scopes)
     ) AS c
     GROUP BY 1, 2
@@ -296,6 +319,7 @@ BEGIN
     ORDER BY 1, 3 DESC, 2;
 END $$;
 """
+
 
 TRIGGERS = """
 CREATE TRIGGER registry_public_counts_inserted AFTER INSERT ON registry_project
@@ -309,28 +333,35 @@ CREATE TRIGGER registry_public_counts_truncated AFTER TRUNCATE ON registry_proje
   FOR EACH STATEMENT EXECUTE FUNCTION registry_public_counts_truncated();
 """
 
-INSTALL_SQL = [
-    KEYS_FUNCTION,
-    TRIGGER_FUNCTION,
-    TRUNCATE_FUNCTION,
-    REBUILD_FUNCTION,
-    SETTLE_FUNCTION,
-    READ_FUNCTION,
-    TRIGGERS,
-]
 
-UNINSTALL_SQL = [
-    "DROP TRIGGER IF EXISTS registry_public_counts_inserted ON registry_project",
-    "DROP TRIGGER IF EXISTS registry_public_counts_updated ON registry_project",
-    "DROP TRIGGER IF EXISTS registry_public_counts_deleted ON registry_project",
-    "DROP TRIGGER IF EXISTS registry_public_counts_truncated ON registry_project",
-    "DROP FUNCTION IF EXISTS registry_public_counts(text[], timestamptz)",
-    "DROP FUNCTION IF EXISTS registry_public_counts_settle(boolean)",
-    "DROP FUNCTION IF EXISTS registry_public_counts_rebuild(text)",
-    "DROP FUNCTION IF EXISTS registry_public_counts_truncated()",
-    "DROP FUNCTION IF EXISTS registry_public_counts_written()",
-    f"DROP FUNCTION IF EXISTS registry_public_keys({KEYS_SIGNATURE})",
-]
+def install_sql():
+    """The statements that create the counting functions and triggers (registry.publicsql
+    writes them into migrations)."""
+    return [
+        keys_function(),
+        trigger_function(),
+        TRUNCATE_FUNCTION,
+        rebuild_function(),
+        settle_function(),
+        read_function(),
+        TRIGGERS,
+    ]
+
+
+def uninstall_sql():
+    """The statements that drop what install_sql() creates, by its signatures."""
+    return [
+        "DROP TRIGGER IF EXISTS registry_public_counts_inserted ON registry_project",
+        "DROP TRIGGER IF EXISTS registry_public_counts_updated ON registry_project",
+        "DROP TRIGGER IF EXISTS registry_public_counts_deleted ON registry_project",
+        "DROP TRIGGER IF EXISTS registry_public_counts_truncated ON registry_project",
+        "DROP FUNCTION IF EXISTS registry_public_counts(text[], timestamptz)",
+        "DROP FUNCTION IF EXISTS registry_public_counts_settle(boolean)",
+        "DROP FUNCTION IF EXISTS registry_public_counts_rebuild(text)",
+        "DROP FUNCTION IF EXISTS registry_public_counts_truncated()",
+        "DROP FUNCTION IF EXISTS registry_public_counts_written()",
+        f"DROP FUNCTION IF EXISTS registry_public_keys({', '.join([*key_columns().values(), 'text'])})",
+    ]
 
 
 def kept(using=None):
@@ -409,8 +440,8 @@ def scopes_for(filterset):
     ((name, value),) = used.items()
     if name == "track":
         return sorted({f"track:{track.pk}" for track in value})
-    if name in ONE_OF_SCOPES:
+    if name in one_of_scopes():
         return sorted({f"{name}:{code}" for code in value})
-    if name in MANY_OF_SCOPES and len(set(value)) == 1:
+    if name in many_of_scopes() and len(set(value)) == 1:
         return [f"{name}:{value[0]}"]
     return None

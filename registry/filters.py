@@ -198,14 +198,49 @@ class TrackField(forms.MultipleChoiceField):
         return [track for track in self.tracks() if track.slug in slugs] if slugs else []
 
 
-class TrackFilter(django_filters.MultipleChoiceFilter):
-    """Tracks named by slug in the URL, matched by primary key in SQL (no join)."""
+# --- The filter vocabulary -------------------------------------------------------------
+#
+# ProjectFilterSet below is the one declaration of what the public can filter by. What the
+# filters need elsewhere is derived from it (docs/decisions/0013-the-filter-vocabulary.md):
+# the columns the public index and the map's tile index carry, the kept counts' scopes and
+# key columns (registry/counts.py), the dimensions /stats/ charts (registry/stats.py), the
+# SQL text of all of these (registry/publicsql.py, written into migrations by
+# `manage.py makemigrations`), and which filters a request uses (in_use()).
 
-    field_class = TrackField
+ONE_OF = "one_of"  # one value per project (a column): a count scope per value
+MANY_OF = "many_of"  # several values per project (registry.fields.MultiChoiceField): a scope per value
+VALUE = "value"  # a plain comparison on a column (a city, a year): no count scope
+
+
+class Declared:
+    """A filter of the vocabulary: its `kind` (ONE_OF, MANY_OF or VALUE) and, when /stats/
+    charts its column, the chart's title (`chart`)."""
+
+    kind = VALUE
+
+    def __init__(self, *args, chart=None, **kwargs):
+        self.chart = chart
+        super().__init__(*args, **kwargs)
+
+    @property
+    def column(self):
+        return Project._meta.get_field(self.field_name).column
+
+
+class OneOfFilter(Declared, django_filters.MultipleChoiceFilter):
+    """Rows whose column holds any of the chosen codes."""
+
+    kind = ONE_OF
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
+
+
+class TrackFilter(OneOfFilter):
+    """Tracks named by slug in the URL, matched by primary key in SQL (no join)."""
+
+    field_class = TrackField
 
     @property
     def field(self):
@@ -216,42 +251,50 @@ class TrackFilter(django_filters.MultipleChoiceFilter):
         return qs.filter(track__in=[track.pk for track in value]) if value else qs
 
 
-class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
+class MultiChoiceFilter(OneOfFilter):
     """Rows whose many-of field holds any of the chosen codes."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("distinct", False)
-        super().__init__(*args, **kwargs)
+    kind = MANY_OF
 
     def filter(self, qs, value):
         return qs.filter(has_any(self.field_name, value)) if value else qs
 
 
+class TextFilter(Declared, django_filters.CharFilter):
+    """A column compared with one text value."""
+
+
+class YearFilter(Declared, django_filters.NumberFilter):
+    """A column compared with a number."""
+
+
 class ProjectFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    track = TrackFilter(field_name="track", label=_("Track"))
-    hq_country = django_filters.MultipleChoiceFilter(choices=countries, label=_("Country"), distinct=False)
-    hq_city = django_filters.CharFilter(lookup_expr="iexact", label=_("City"))
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"), distinct=False)
-    funding_stage = django_filters.MultipleChoiceFilter(
-        choices=FundingStage.choices, label=_("Funding"), distinct=False
+    track = TrackFilter(field_name="track", label=_("Track"), chart=_("Projects per track"))
+    hq_country = OneOfFilter(choices=countries, label=_("Country"), chart=_("Projects per country or region"))
+    hq_city = TextFilter(lookup_expr="iexact", label=_("City"), chart=_("Top cities"))
+    stage = OneOfFilter(choices=Stage.choices, label=_("Stage"), chart=_("Projects per stage"))
+    funding_stage = OneOfFilter(
+        choices=FundingStage.choices, label=_("Funding"), chart=_("Projects per funding stage")
     )
-    team_size = django_filters.MultipleChoiceFilter(
-        choices=TeamSize.choices, label=_("Team size"), distinct=False
+    team_size = OneOfFilter(choices=TeamSize.choices, label=_("Team size"))
+    target_market = OneOfFilter(choices=TargetMarket.choices, label=_("Target market"))
+    status = OneOfFilter(choices=Status.choices, label=_("Status"))
+    business_models = MultiChoiceFilter(
+        choices=BusinessModel.choices, label=_("Business models"), chart=_("Projects per business model")
     )
-    target_market = django_filters.MultipleChoiceFilter(
-        choices=TargetMarket.choices, label=_("Target market"), distinct=False
-    )
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"), distinct=False)
-    business_models = MultiChoiceFilter(choices=BusinessModel.choices, label=_("Business models"))
     customer_types = MultiChoiceFilter(choices=CustomerType.choices, label=_("Customers"))
-    foundation_models = MultiChoiceFilter(choices=FoundationModel.choices, label=_("Foundation models"))
+    foundation_models = MultiChoiceFilter(
+        choices=FoundationModel.choices,
+        label=_("Foundation models"),
+        chart=_("Projects per type of foundation model"),
+    )
     modalities = MultiChoiceFilter(choices=Modality.choices, label=_("Modalities"))
     seeking = MultiChoiceFilter(choices=Seeking.choices, label=_("Looking for"))
-    founded_min = django_filters.NumberFilter(
+    founded_min = YearFilter(
         field_name="founded_year", lookup_expr="gte", label=_("Founded from"), min_value=1900, max_value=2100
     )
-    founded_max = django_filters.NumberFilter(
+    founded_max = YearFilter(
         field_name="founded_year", lookup_expr="lte", label=_("Founded until"), min_value=1900, max_value=2100
     )
     sort = django_filters.ChoiceFilter(
@@ -300,6 +343,28 @@ class ProjectFilterSet(django_filters.FilterSet):
         elif callable(self._tracks):
             self._tracks = self._tracks()
         return self._tracks
+
+    # --- What the declaration gives the rest of the code ------------------------------------
+
+    @classmethod
+    def vocabulary(cls):
+        """{name: filter} of the declared filters on listing columns, in declaration order."""
+        return {name: filter_ for name, filter_ in cls.base_filters.items() if isinstance(filter_, Declared)}
+
+    @classmethod
+    def filtered_columns(cls):
+        """The columns the filters compare (the public and tile indexes carry them)."""
+        return list(dict.fromkeys(filter_.column for filter_ in cls.vocabulary().values()))
+
+    @classmethod
+    def scoped(cls, kind):
+        """{name: column} of the filters of `kind` (ONE_OF or MANY_OF): the kept counts' scopes."""
+        return {name: f.column for name, f in cls.vocabulary().items() if f.kind == kind}
+
+    @classmethod
+    def charted(cls):
+        """{name: filter} of the filters whose column /stats/ charts, in declaration order."""
+        return {name: f for name, f in cls.vocabulary().items() if f.chart}
 
     def panel_fields(self):
         return [self.form[name] for name in self.PANEL]

@@ -58,8 +58,18 @@ class Track(models.Model):
 # The publication rule, once: a project is public when it is published and its publication
 # time has come. `ProjectQuerySet.published()` and `.scheduled()` are its Python doors; SQL that
 # must restate it (the kept counts' functions, the partial indexes: registry.publicsql) is
-# written from PUBLIC_SQL.
-PUBLIC_SQL = "{table}.published AND {table}.published_at <= {at}"
+# written by the functions below.
+PUBLISHED_FLAG = "published"  # the part that does not move with time: a partial index's condition
+
+
+def public_sql(table, at):
+    """SQL: the row `table` is public at the time `at` (an SQL expression)."""
+    return f"{table}.{PUBLISHED_FLAG} AND {table}.published_at <= {at}"
+
+
+def became_public_sql(table, after, upto):
+    """SQL: the row `table` was not public at `after` and is at `upto` (after <= upto)."""
+    return f"{table}.{PUBLISHED_FLAG} AND {table}.published_at > {after} AND {table}.published_at <= {upto}"
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -73,13 +83,6 @@ class ProjectQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
-
-
-# The columns of the list's filters but the search (registry.filters), carried by the public
-# index and the tile index (docs/decisions/0012): a new filter belongs here and in a migration.
-FILTERED_COLUMNS = ("track", "hq_country", "hq_city", "verified", "stage", "funding_stage", "team_size", "target_market",
-                    "status", "founded_year", "business_models", "customer_types", "foundation_models",
-                    "modalities", "seeking")  # fmt: skip
 
 
 class Project(Listing):
@@ -123,17 +126,10 @@ class Project(Listing):
             models.UniqueConstraint(fields=["slug"], name="registry_project_slug_unique"),
             models.CheckConstraint(condition=~models.Q(slug=""), name="registry_project_slug_not_empty"),
         ]
-        # The public pages' order is (published_at, pk), newest first: with the pk in the key a
-        # page's ids, however deep, are read from the index alone (registry.views.paginate), and
-        # the columns the filters and the home page's counts read are carried in it (INCLUDE,
-        # PostgreSQL only): any mix of filters but the search is answered from this index, a
-        # tenth of the table's size, without reading table rows (docs/performance.md).
+        # The public pages' order is (published_at, pk), newest first; on PostgreSQL the index
+        # registry_project_public_idx over (published, published_at, id) carries the filtered
+        # columns (registry.publicsql: generated from the filters, with the map's tile index).
         indexes = [
-            models.Index(
-                fields=["published", "published_at", "id"],
-                include=[*FILTERED_COLUMNS],
-                name="registry_project_public_idx",
-            ),
             models.Index(
                 fields=["track", "published", "published_at", "id"], name="registry_project_track_pub_idx"
             ),

@@ -26,9 +26,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from registry import counts
+from registry import counts, filters
 from registry.fields import SEPARATOR
-from registry.listing import BusinessModel, FoundationModel, FundingStage, Stage
+from registry.filters import ProjectFilterSet
 from registry.models import Project, Track
 
 TOP_COUNTRIES = 10
@@ -219,25 +219,27 @@ def _encoded(name, value):
     return urlencode({name.encode(): str(value).encode()})
 
 
-# The one-of fields charted, and the many-of ones: (field, choices, chart title, table heading).
+# The charts of /stats/ follow the filters that declare one (registry.filters.ProjectFilterSet,
+# `chart=`): the track, the country and the city have charts of their own (below); every other
+# one-of filter gets one bar per choice, every many-of filter one bar per code.
+# (field, choices, chart title, table heading) of each.
+OWN_CHARTS = ("track", "hq_country", "hq_city")
 ONE_OF = [
-    ("stage", Stage.choices, _("Projects per stage"), _("Stage")),
-    ("funding_stage", FundingStage.choices, _("Projects per funding stage"), _("Funding")),
+    (name, filter_.extra["choices"], filter_.chart, filter_.label)
+    for name, filter_ in ProjectFilterSet.charted().items()
+    if filter_.kind == filters.ONE_OF and name not in OWN_CHARTS
 ]
 MANY_OF = [
-    ("business_models", BusinessModel.choices, _("Projects per business model"), _("Business models")),
-    (
-        "foundation_models",
-        FoundationModel.choices,
-        _("Projects per type of foundation model"),
-        _("Foundation models"),
-    ),
+    (name, filter_.extra["choices"], filter_.chart, filter_.label)
+    for name, filter_ in ProjectFilterSet.charted().items()
+    if filter_.kind == filters.MANY_OF
 ]
 
-# Every dimension counted (registry.counts): '*' (the projects) and 'reviewed' have one value,
-# ''; 'month' is the local month of the first publication, 'YYYY-MM'.
-DIMENSIONS = ("track", "hq_country", "hq_city", "stage", "funding_stage", "business_models",
-              "foundation_models", "reviewed", "month")  # fmt: skip
+# Every dimension counted (registry.counts): the charted filters' and the headline's: '*' (the
+# projects) and 'reviewed' have one value, ''; 'month' is the local month of the first
+# publication, 'YYYY-MM'.
+DIMENSIONS = (*ProjectFilterSet.charted(), "reviewed", "month")
+MANY_OF_DIMENSIONS = frozenset(name for name, *_rest in MANY_OF)
 
 
 # --- Counting ---------------------------------------------------------------------------
@@ -265,15 +267,9 @@ def _dimension_expressions(dimensions):
     tz = timezone.get_current_timezone()
     first = Coalesce("first_published_at", "published_at")
     expressions = {
-        "track": F("track_id"),
-        "hq_country": F("hq_country"),
-        "hq_city": F("hq_city"),
-        "stage": F("stage"),
-        "funding_stage": F("funding_stage"),
-        # every combination of codes held, split into codes afterwards: GROUP BY the stored
-        # text ",a,b," rather than one LIKE per code
-        "business_models": F("business_models"),
-        "foundation_models": F("foundation_models"),
+        # a charted filter's column; a many-of column is grouped by every combination of codes
+        # held (the stored text ",a,b,"), split into codes afterwards, rather than one LIKE per code
+        **{name: F(filter_.column) for name, filter_ in ProjectFilterSet.charted().items()},
         "reviewed": F("verified"),
         "month": ExpressionWrapper(
             ExtractYear(first, tzinfo=tz) * 100 + ExtractMonth(first, tzinfo=tz), output_field=IntegerField()
@@ -334,7 +330,7 @@ def _as_counts(rows):
         elif dimension == "month":
             value = int(value)
             dimensions.setdefault("month", []).append((f"{value // 100:04d}-{value % 100:02d}", n))
-        elif dimension in ("business_models", "foundation_models"):
+        elif dimension in MANY_OF_DIMENSIONS:
             codes = [code for code in value.split(SEPARATOR) if code]
             if codes:
                 per_code = dict(dimensions.get(dimension, []))

@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL keeps the counts"),
 ]
 
-MANY_OF = set(counts.MANY_OF_SCOPES)
+MANY_OF = set(counts.many_of_scopes())
 
 
 @pytest.fixture(autouse=True)

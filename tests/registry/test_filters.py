@@ -236,17 +236,3 @@ def test_the_filter_widgets_are_written_as_djangos_templates_write_them(db, lang
             filterset.form.renderer = filterset.form.default_renderer
             assert parse_html(ours) == parse_html(djangos), name
             assert ours.replace("\n", "") == djangos.replace("\n", ""), name
-
-
-def test_every_filtered_column_is_carried_by_the_public_index():
-    """docs/decisions/0012: a filter on a column the index does not carry reads table rows."""
-    from registry.filters import ProjectFilterSet
-    from registry.models import FILTERED_COLUMNS, Project
-
-    searched_or_ordering = {"q", "sort"}
-    columns = {
-        f.field_name for name, f in ProjectFilterSet.base_filters.items() if name not in searched_or_ordering
-    }
-    assert columns <= set(FILTERED_COLUMNS)
-    public = next(index for index in Project._meta.indexes if index.name == "registry_project_public_idx")
-    assert tuple(public.include) == FILTERED_COLUMNS
