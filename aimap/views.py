@@ -4,7 +4,6 @@ Both keep public pages free of per-visitor content (no CSRF token, no CSP nonce)
 one rendering of a page fits every anonymous visitor (registry.pagecache).
 """
 
-import hashlib
 import sys
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_safe
 
 from aimap.logs import security
-from registry.models import Track
+from registry.models import Track, track_styles_version
 
 RETRY_AFTER_SECONDS = 60
 
@@ -45,12 +44,6 @@ def switch_language(request, code):
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
-
-
-def track_styles_version(tracks):
-    """A short digest of the tracks' colours: the stylesheet's URL changes when they do."""
-    text = ";".join(f"{track.slug}:{track.color}" for track in tracks)
-    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
 @require_safe

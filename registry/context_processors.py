@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from registry.models import Track
+from registry.models import Track, track_styles_version
 
 
 def request_tracks(request):
@@ -14,8 +14,6 @@ def request_tracks(request):
 def tracks(request):
     """All tracks, read only when a template uses them (the header's colours, menus), and
     the digest of their colours for the stylesheet's URL (aimap.views.track_styles)."""
-    from aimap.views import track_styles_version
-
     all_tracks = SimpleLazyObject(lambda: request_tracks(request))
     return {
         "all_tracks": all_tracks,

@@ -4,6 +4,8 @@
 feed, export and API goes through it, so drafts and scheduled entries never leak.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -70,6 +72,13 @@ def public_sql(table, at):
 def became_public_sql(table, after, upto):
     """SQL: the row `table` was not public at `after` and is at `upto` (after <= upto)."""
     return f"{table}.{PUBLISHED_FLAG} AND {table}.published_at > {after} AND {table}.published_at <= {upto}"
+
+
+def track_styles_version(tracks):
+    """A short digest of the tracks' colours: the track stylesheet's URL (aimap.views.track_styles)
+    changes when they do."""
+    text = ";".join(f"{track.slug}:{track.color}" for track in tracks)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
 class ProjectQuerySet(models.QuerySet):
