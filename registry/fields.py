@@ -18,7 +18,7 @@ class SchemaOnly:
     """A field that migrations record as the built-in field it extends, without the arguments
     that only matter to Python (validators, upload paths) and name project code: a migration
     holds what the database holds and imports nothing from registry, review or aimap, so it
-    gives a database years from now exactly what it gave then (docs/decisions/0013)."""
+    gives a database years from now exactly what it gave then (docs/decisions/0015)."""
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
