@@ -168,8 +168,8 @@ class Project(Listing):
         super().clean()
         if self.name:
             self.assign_slug()
-        if self.published and not self.published_at:
-            self.publish()
+        if self.published:
+            self.publish(at=self.published_at)  # now if no time was given; first publication too
 
     PUBLICATION_FIELDS = ("published", "published_at", "first_published_at")
 
