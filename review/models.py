@@ -169,6 +169,16 @@ NEXT_STEPS = {
 }
 
 
+class EventQuerySet(models.QuerySet):
+    def of_project(self, project):
+        """A project's trail: its own events, and the publications of its submissions (which
+        belong to the submission, so that deleting a project never needs its founders'
+        history to go)."""
+        return self.filter(
+            models.Q(project=project) | models.Q(submission__project=project, action="publish")
+        )
+
+
 class Event(models.Model):
     """One line of the audit trail: who did what, when, from which state to which, which
     listing fields it changed. Append-only; written by review.audit only."""
@@ -208,6 +218,8 @@ class Event(models.Model):
         help_text=_("The names of the listing fields the action changed."),
     )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("event")

@@ -32,6 +32,7 @@ from registry.forms import ProjectAdminForm
 from registry.models import Project
 from review import exports, listings, workflow
 from review.admin_forms import ReasonForm
+from review.models import Event
 from review.roles import conflicted_project_ids, is_editor, may_change_project
 from review.workflow import TransitionError
 
@@ -218,7 +219,7 @@ class ProjectAdmin(admin.ModelAdmin):
             extra_context = {
                 **(extra_context or {}),
                 "project": project,
-                "events": project.events.select_related("actor", "submission"),
+                "events": Event.objects.of_project(project).select_related("actor", "submission"),
                 "show_internal": True,
                 "publication_form": ReasonForm(auto_id="id_publication_%s")
                 if is_editor(request.user)

@@ -215,9 +215,8 @@ def _record(
 
 
 def _move(submission, *, by, action, to_state, note="", detail="", changed_fields=(), **changes):
-    """Set the new state (and any other fields), bump the version, write the Event.
-    A publication's Event names the project too (`project` among the changes), so it is
-    on the project's trail with the listing fields it changed (`changed_fields`)."""
+    """Set the new state (and any other fields), bump the version, write the Event
+    (`changed_fields`: the listing fields a publication changed on the project)."""
     from_state = submission.state
     submission.state = to_state
     submission.version += 1
@@ -232,7 +231,6 @@ def _move(submission, *, by, action, to_state, note="", detail="", changed_field
         to_state=to_state,
         note=note,
         detail=detail,
-        project=changes.get("project"),
         changed_fields=changed_fields,
     )
     return submission

@@ -289,15 +289,19 @@ def test_an_import_records_the_fields_each_row_filled_in_or_changed(editor):
     )
 
 
-def test_a_publication_is_on_the_projects_trail_with_the_fields_it_wrote(founder, editor):
+def test_a_publication_names_the_fields_it_wrote_and_is_on_the_projects_trail(founder, editor):
     reviewer = member("reviewer", "Reviewers")
     submission = approved(founder, editor=editor, reviewer=reviewer, name="Published here", tagline="T")
 
     published = workflow.publish(submission, by=editor)
 
     event = Event.objects.get(action="publish")
-    assert event.project == published.project and event.submission == published and event.actor == editor
+    assert event.submission == published and event.actor == editor
     assert {"name", "tagline", "track", "published", "published_at", "owner"} <= set(event.changed_fields)
+    project_page = client_for(editor).get(
+        reverse("admin:registry_project_change", args=[published.project.pk])
+    )
+    assert list(project_page.context["events"]) == [event]  # on the project's trail too
     founders_page = client_for(founder).get(published.get_absolute_url()).content.decode()
     assert "<strong>Published</strong>" in founders_page  # the founder's timeline shows the step...
     assert "changed-fields" not in founders_page  # ...never the fields it changed
