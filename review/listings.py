@@ -2,7 +2,7 @@
 or editing it by hand in the admin.
 
 Like review.workflow's functions, each one takes the project first and the editor by
-keyword, runs in one transaction, locks the row, refuses with a `TransitionError` (someone
+keyword, runs in one transaction, locks the row it changes, refuses with a `TransitionError` (someone
 who is not an editor; an editor who owns the project or declared a conflict with it), and
 writes the change with its Event (review.audit): who, which action, which fields. A call
 that would change nothing writes nothing. Saving the project moves the public pages'
