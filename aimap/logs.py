@@ -2,7 +2,7 @@
 
 Every record carries time, level, logger and message, plus the fields passed in `extra`
 (ids, actions, states, IP addresses — never passwords or listing content). Two loggers
-matter for audits: "aimap.workflow" (every state change, written next to its Event) and
+matter for audits: "aimap.workflow" (every Event, logged by review.audit as it writes it) and
 "aimap.security" (lock-outs, refused logins, CSRF failures, denied access, refused
 uploads).
 """

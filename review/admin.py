@@ -1,9 +1,12 @@
-"""The association's side of the review: the queue, a submission's page, conflicts.
+"""The association's side of the review: the queue, a submission's page, conflicts; the
+projects on the map (review/project_admin.py) and the list imports (review/import_admin.py).
 
 Every button on a submission's page posts to a small view here that makes one
 review.workflow call and turns a refusal (TransitionError) into an error message, then
-goes back to the page. Nothing here assigns a state or writes an Event: the workflow
-does, and it decides who may do what. The admin only decides what each person sees.
+goes back to the page. Nothing in the admin assigns a state or writes an Event: the
+review functions do (review.workflow, review.listings, review.importing), each writing
+its Event through review.audit, and they decide who may do what. The admin only decides
+what each person sees and which function a button or a form calls.
 """
 
 from django.conf import settings
@@ -22,6 +25,7 @@ from django.views.decorators.http import require_POST
 from review import (
     exports,
     import_admin,  # noqa: F401 (registers the list imports' admin)
+    project_admin,  # noqa: F401 (registers the projects' admin)
     workflow,
 )
 from review.admin_forms import (

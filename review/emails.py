@@ -1,7 +1,8 @@
 """Decision emails to founders: subject, text and HTML templates, in the founder's language.
 
 Sent after the decision has committed; a failing mail server never undoes a decision:
-the failure is logged and recorded as an internal Event that staff see in the admin.
+the failure is logged and recorded as an internal Event (review.audit) that staff see in
+the admin.
 """
 
 import logging
@@ -11,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from review import audit
 
 logger = logging.getLogger("aimap.review.emails")
 
@@ -53,9 +56,8 @@ def notify_founder(*, action, submission=None, project=None, recipient, actor, n
             message.send()
         except Exception as error:  # the decision stands; staff must see that the mail did not go
             logger.exception("Decision email %s to %s failed", action, recipient.email)
-            from review.models import Event
-
-            Event.objects.create(
+            audit.record(
+                by=None,
                 submission=submission,
                 project=project if submission is None else None,
                 action="mail_failed",

@@ -20,7 +20,8 @@ Rules (PRODUCT.md, "Import of the long list"):
 - A new row that looks like another listing or another row (same website, or same
   name) is flagged; flagged rows are imported only when the editor says so.
 - Imported listings are published now, "listed by the editors", with no owner, so
-  founders can claim them. Each gets an Event in the audit trail.
+  founders can claim them. Each new or updated listing gets an Event in the audit trail
+  (review.audit), naming the fields the row filled in or changed.
 - Nothing is half-written: every write happens in one transaction; in all-or-nothing
   mode a single row error writes nothing at all. Logo files written before a failure
   are deleted again.
@@ -52,8 +53,9 @@ from registry.models import Project, Track
 from registry.opendata import FORMULA_PREFIXES, READ_ONLY_COLUMNS
 from registry.slugs import unique_slug
 from registry.spreadsheets import AUTO, SpreadsheetError, read_table
+from review import audit
 from review.duplicates import normalised_website
-from review.models import Event, Submission
+from review.models import Submission
 
 REQUIRED = ("name", "track")
 COLUMNS = listing_field_names()
@@ -691,22 +693,29 @@ def apply_import(
             creates = [row for row in plan.rows if row.action == "create"]
             projects = _create_all(creates, timezone.now(), stored)
             events = [
-                Event(project=project, actor=actor, action="import", detail=_detail(source, row))
+                audit.entry(
+                    project=project,
+                    by=actor,
+                    action="import",
+                    detail=_detail(source, row),
+                    changed_fields=_given(row),
+                )
                 for project, row in zip(projects, creates, strict=True)
             ]
             for row in plan.rows:
                 if row.action == "update":
                     _update(row, stored)
                     events.append(
-                        Event(
+                        audit.entry(
                             project=row.project,
-                            actor=actor,
+                            by=actor,
                             action="import_update",
-                            detail=_detail(source, row, row.changes),
+                            detail=_detail(source, row),
+                            changed_fields=row.changes,
                         )
                     )
             result.created, result.updated = len(creates), plan.count("update")
-            Event.objects.bulk_create(events, batch_size=1000)
+            audit.record_all(events)
             result.applied = True
             result.message = (
                 _(
@@ -722,11 +731,14 @@ def apply_import(
         raise
 
 
-def _detail(source, row, changes=()):
-    text = _("line %(line)s of %(file)s") % {"line": row.line, "file": source or _("an import")}
-    if changes:
-        text += " — " + _("changed: %(fields)s") % {"fields": ", ".join(changes)}
-    return text
+def _detail(source, row):
+    return _("line %(line)s of %(file)s") % {"line": row.line, "file": source or _("an import")}
+
+
+def _given(row):
+    """The fields a new row fills in: the changed fields of its Event."""
+    given = [name for name, value in row.values.items() if value not in (None, "", [])]
+    return given + ["secondary_tracks"] * bool(row.secondary) + ["logo"] * bool(row.logo)
 
 
 def _assign(project, row):

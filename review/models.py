@@ -1,14 +1,18 @@
 """How an entry gets onto the map: submissions and their audit trail.
 
-Only review/workflow.py changes a submission's state or writes an Event.
+Only review/workflow.py changes a submission's state. Only review/audit.py writes an
+Event, called by the review functions that change something (review.workflow,
+review.listings, review.importing, review.emails).
 """
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from registry.listing import Listing
+from registry.models import Project
 
 
 class SubmissionQuerySet(models.QuerySet):
@@ -165,8 +169,19 @@ NEXT_STEPS = {
 }
 
 
+class EventQuerySet(models.QuerySet):
+    def of_project(self, project):
+        """A project's trail: its own events, and the publications of its submissions (which
+        belong to the submission, so that deleting a project never needs its founders'
+        history to go)."""
+        return self.filter(
+            models.Q(project=project) | models.Q(submission__project=project, action="publish")
+        )
+
+
 class Event(models.Model):
-    """One line of the audit trail: who did what, when, from which state to which. Append-only."""
+    """One line of the audit trail: who did what, when, from which state to which, which
+    listing fields it changed. Append-only; written by review.audit only."""
 
     submission = models.ForeignKey(
         Submission,
@@ -196,7 +211,15 @@ class Event(models.Model):
     to_state = models.CharField(_("to"), max_length=20, blank=True)
     note = models.TextField(_("note to the founder"), blank=True)
     detail = models.TextField(_("internal detail"), blank=True, help_text=_("Never shown to the founder."))
+    changed_fields = models.JSONField(
+        _("changed fields"),
+        default=list,
+        blank=True,
+        help_text=_("The names of the listing fields the action changed."),
+    )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("event")
@@ -226,6 +249,17 @@ class Event(models.Model):
     def action_label(self):
         return ACTION_LABELS.get(self.action, self.action)
 
+    @property
+    def changed_field_labels(self):
+        """The changed fields by their labels, in the current language."""
+        labels = []
+        for name in self.changed_fields:
+            try:
+                labels.append(str(Project._meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:
+                labels.append(name)
+        return labels
+
     def get_to_state_display(self):
         return Submission.State(self.to_state).label if self.to_state else ""
 
@@ -249,6 +283,10 @@ ACTION_LABELS = {
     "mail_failed": _("Email not delivered"),
     "import": _("Imported by the editors"),
     "import_update": _("Updated by an import"),
+    "create_listing": _("Added by an editor"),
+    "edit_listing": _("Edited by an editor"),
+    "feature": _("Set as featured"),
+    "unfeature": _("No longer featured"),
 }
 
 

@@ -9,8 +9,24 @@ from review.models import Submission
 Kind = Submission.Kind
 
 
+def _values(project):
+    """{field name: value} of a project's listing and publication fields, secondary tracks
+    included: compared before and after publishing to name the fields that changed."""
+    values = {
+        field.name: getattr(project, field.attname)
+        for field in Project._meta.concrete_fields
+        if (field.editable and not field.primary_key) or field.name in Project.PUBLICATION_FIELDS
+    }
+    values["logo"] = project.logo.name or ""
+    values["secondary_tracks"] = (
+        set(project.secondary_tracks.values_list("pk", flat=True)) if project.pk else set()
+    )
+    return values
+
+
 def write_project(submission, *, publish_at=None):
-    """Create or update the Project that `submission` proposes, and return it.
+    """Create or update the Project that `submission` proposes; return it and the names of
+    the fields that changed (for the publication's Event).
 
     new:    a new Project owned by the founder, published at `publish_at` (or now);
     update: the Project takes the proposed content; its slug, dates and published flag stay;
@@ -19,9 +35,11 @@ def write_project(submission, *, publish_at=None):
     """
     now = timezone.now()
     if submission.kind == Kind.NEW:
+        before = _values(Project())
         project = Project(owner=submission.owner, listed_by=Project.ListedBy.FOUNDER)
     else:
         project = Project.objects.select_for_update().get(pk=submission.project_id)
+        before = _values(project)
 
     if submission.kind in (Kind.NEW, Kind.UPDATE):
         copy_listing(submission, project)
@@ -36,4 +54,5 @@ def write_project(submission, *, publish_at=None):
     project.save()
     if submission.kind in (Kind.NEW, Kind.UPDATE):
         project.secondary_tracks.set(submission.secondary_tracks.all())
-    return project
+    after = _values(project)
+    return project, [name for name, value in after.items() if value != before[name]]

@@ -1,12 +1,16 @@
-"""Every change of a submission's state, and every Event, happens here and nowhere else.
+"""Every change of a submission's state happens here and nowhere else; so do the
+publication changes of a project on the map (unpublish, republish).
 
 `TRANSITIONS` is the whole table: for each action, the states it may start from, the
 state it leads to, who may take it, and whether a reason is required. Each function
 takes the object first and the actor by keyword, runs in one transaction, locks the
 row, checks the role (review.roles: conflicted people have none), the state and the
-version, raises `TransitionError` with a message a person can read, writes an Event,
-and queues the founder's email for after the commit (review.emails). Founder views,
-the admin and management commands all call these functions.
+version, raises `TransitionError` with a message a person can read, writes an Event
+through review.audit (the audit trail's one door), and queues the founder's email for
+after the commit (review.emails). Founder views, the admin and management commands all
+call these functions. The other changes to a listing on the map have their own review
+functions beside this module: review.listings (featuring, editors' edits in the admin)
+and review.importing (the long list).
 
 Content is written by a `content` object with a `write_to(submission, *, save)` method
 (the submission form): the workflow decides *whether* content may be written, the
@@ -26,7 +30,7 @@ from django.utils.translation import gettext as _
 from aimap import logs
 from registry.listing import Listing, copy_listing
 from registry.models import Project
-from review import emails, publishing
+from review import audit, emails, publishing
 from review.models import Conflict, Event, Review, Submission
 from review.roles import (
     ASSIGNED,
@@ -194,35 +198,25 @@ def _check_version(submission, expected_version):
         )
 
 
-def _record(submission, *, by, action, from_state="", to_state="", note="", detail="", project=None):
-    logs.workflow.info(
-        "%s: %s -> %s",
-        action,
-        from_state or "-",
-        to_state or "-",
-        extra={
-            "action": action,
-            "submission": submission.pk if submission else None,
-            "project": project.pk if project else None,
-            "actor": by.pk if by else None,
-            "from_state": from_state,
-            "to_state": to_state,
-        },
-    )
-    return Event.objects.create(
+def _record(
+    submission, *, by, action, from_state="", to_state="", note="", detail="", project=None, changed_fields=()
+):
+    return audit.record(
         submission=submission,
         project=project,
-        actor=by,
+        by=by,
         action=action,
         from_state=from_state,
         to_state=to_state,
         note=note,
         detail=detail,
+        changed_fields=changed_fields,
     )
 
 
-def _move(submission, *, by, action, to_state, note="", detail="", **changes):
-    """Set the new state (and any other fields), bump the version, write the Event."""
+def _move(submission, *, by, action, to_state, note="", detail="", changed_fields=(), **changes):
+    """Set the new state (and any other fields), bump the version, write the Event
+    (`changed_fields`: the listing fields a publication changed on the project)."""
     from_state = submission.state
     submission.state = to_state
     submission.version += 1
@@ -230,7 +224,14 @@ def _move(submission, *, by, action, to_state, note="", detail="", **changes):
         setattr(submission, name, value)
     submission.save(update_fields=["state", "version", "updated_at", *changes])
     _record(
-        submission, by=by, action=action, from_state=from_state, to_state=to_state, note=note, detail=detail
+        submission,
+        by=by,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        detail=detail,
+        changed_fields=changed_fields,
     )
     return submission
 
@@ -539,13 +540,21 @@ def _publish(locked, *, by, publish_at):
         raise TransitionError(
             _("Only new projects can be scheduled; updates and claims are published at once.")
         )
-    project = publishing.write_project(locked, publish_at=publish_at)
+    project, changed_fields = publishing.write_project(locked, publish_at=publish_at)
     note = ""
     if publish_at and publish_at > timezone.now():
         note = _("Scheduled for %(when)s.") % {
             "when": timezone.localtime(publish_at).strftime("%Y-%m-%d %H:%M")
         }
-    moved = _move(locked, by=by, action="publish", to_state=State.PUBLISHED, note=note, project=project)
+    moved = _move(
+        locked,
+        by=by,
+        action="publish",
+        to_state=State.PUBLISHED,
+        note=note,
+        project=project,
+        changed_fields=changed_fields,
+    )
     emails.notify_founder(
         action="publish", submission=moved, project=project, recipient=moved.owner, actor=by
     )
@@ -590,7 +599,9 @@ def unpublish(project, *, by, reason):
         raise TransitionError(_("This project is not published."))
     locked.published = False
     locked.save(update_fields=["published", "updated_at"])
-    _record(None, project=locked, by=by, action="unpublish", note=reason.strip())
+    _record(
+        None, project=locked, by=by, action="unpublish", note=reason.strip(), changed_fields=["published"]
+    )
     emails.notify_founder(
         action="unpublish", project=locked, recipient=locked.owner, actor=by, note=reason.strip(),
         language=_owner_language(locked),
@@ -606,11 +617,13 @@ def republish(project, *, by, reason):
     if locked.published:
         raise TransitionError(_("This project is already published."))
     now = timezone.now()
+    before = {name: getattr(locked, name) for name in Project.PUBLICATION_FIELDS}
     # back at its former publication time (its place in "newest" is kept), or now if it had none yet
     kept = locked.published_at if locked.published_at and locked.published_at <= now else None
     locked.publish(at=kept or now)
     locked.save(update_fields=[*Project.PUBLICATION_FIELDS, "updated_at"])
-    _record(None, project=locked, by=by, action="republish", note=reason.strip())
+    changed = [name for name, value in before.items() if getattr(locked, name) != value]
+    _record(None, project=locked, by=by, action="republish", note=reason.strip(), changed_fields=changed)
     return locked
 
 

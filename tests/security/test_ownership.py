@@ -434,7 +434,7 @@ ADMIN_URLS = {
         "expect": EDITORS_ONLY_POST,
     },
 }
-CUSTOM_ADMIN_MODULES = {"review.admin", "registry.admin", "review.import_admin"}
+CUSTOM_ADMIN_MODULES = {"review.admin", "review.project_admin", "review.import_admin"}
 
 
 def custom_admin_url_names():
