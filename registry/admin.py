@@ -1,5 +1,5 @@
 """The tracks' admin. The projects' admin belongs to the app above this one, which audits
-every change to a listing (docs/decisions/0013-one-door-for-the-audit-trail.md)."""
+every change to a listing (docs/decisions/0016-one-door-for-the-audit-trail.md)."""
 
 from django.contrib import admin
 from django.db.models import Count

@@ -1,7 +1,7 @@
 """The projects on the map in the admin (registry.Project), registered by review/admin.py.
 
 Every change it makes to a listing goes through a review function that writes an Event
-(docs/decisions/0013-one-door-for-the-audit-trail.md):
+(docs/decisions/0016-one-door-for-the-audit-trail.md):
 
 - saving the change form: `review.listings.edit` (action "edit_listing", the changed
   fields; nothing is written when nothing changed); adding a project: `listings.create`

@@ -17,6 +17,7 @@ Content is written by a `content` object with a `write_to(submission, *, save)` 
 form knows *what* it is.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,7 +28,6 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from aimap import logs
 from registry.listing import Listing, copy_listing
 from registry.models import Project
 from review import audit, emails, publishing
@@ -44,6 +44,9 @@ from review.roles import (
     is_staff_member,
     roles,
 )
+
+# The security log by name (aimap.logs formats it): review imports nothing from aimap.
+security_log = logging.getLogger("aimap.security")
 
 State = Submission.State
 Kind = Submission.Kind
@@ -272,7 +275,7 @@ def _check_daily_limit(founder):
         Q(action="submit") | Q(action="create", to_state=State.SUBMITTED)
     )
     if sent.count() >= settings.MAX_SUBMISSIONS_PER_DAY:
-        logs.security.warning(
+        security_log.warning(
             "daily submission limit reached", extra={"event": "submission_limit", "actor": founder.pk}
         )
         raise TransitionError(

@@ -40,9 +40,10 @@ def make_project(*, published=True, track_slug="agents", secondary=(), **fields)
     fields.setdefault("name", f"Test project {number}")
     fields.setdefault("tagline", "A project made by a test")
     fields.setdefault("description", "First paragraph.\n\nSecond paragraph.")
-    if published:
-        fields.setdefault("published_at", timezone.now() - timedelta(minutes=1))
-    project = Project.objects.create(track=track(track_slug), published=published, **fields)
+    if published:  # as every writer publishes (Project.publish): first published then too
+        at = fields.pop("published_at", None) or timezone.now() - timedelta(minutes=1)
+        fields = {**Project.publication_values(at, fields.pop("first_published_at", None)), **fields}
+    project = Project.objects.create(track=track(track_slug), **{"published": published, **fields})
     if secondary:
         project.secondary_tracks.set([track(slug) for slug in secondary])
     return project
