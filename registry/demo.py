@@ -1,7 +1,8 @@
 """Demo data: a deterministic, clearly fictional map for development and demos.
 
-`manage.py seed_demo` (registry/management/commands/seed_demo.py) calls the three
-`ensure_*` / `seed_*` functions at the bottom of this module. The rules:
+`manage.py seed_demo` (aimap/management/commands/seed_demo.py) calls the three
+`ensure_*` / `seed_*` functions of this module, then review.demo for the submissions.
+The rules:
 
 * Deterministic. Project number n (1, 2, 3...) is built from its own
   `random.Random` seeded with SEED and n, so its name, slug and every field value
@@ -15,31 +16,16 @@
 * Complete. Tracks and every choice of every choice field are dealt from "decks"
   (each code repeated by its weight, shuffled once): project n takes card
   n % len(deck), so each code appears at least once in every len(deck) projects.
-* Idempotent and fast. Demo projects are recognised by their deterministic slugs;
-  missing ones are inserted in batches, one transaction each, with no per-row save()
-  and no per-row queries. On PostgreSQL the rows are plain tuples (CopyRows, the values
-  a save would write; no model instances) streamed through binary COPY, projects and
-  secondary tracks alike, while the next rows are built. A large load (over LARGE_LOAD
-  new projects, e.g. `--projects 100000` on an empty database, about 26 s on 2 cores)
-  also builds its rows in two forked processes, drops the search index and stops
-  keeping the public counts (registry/counts.py) meanwhile, then builds the index and
-  counts afresh at the end, at the same time on two connections. `--verbosity 2`
-  prints the seconds of each phase. Elsewhere (SQLite): bulk_create.
+* Idempotent. Demo projects are recognised by their deterministic slugs; missing ones
+  are inserted in batches, one transaction each, with no per-row save() and no per-row
+  queries: bulk_create, or on PostgreSQL registry.bulkload.load() (binary COPY, and for
+  `--projects 100000` worker processes; the same rows either way).
 """
 
-import collections
 import dataclasses
 import functools
 import io
-import itertools
-import multiprocessing
-import operator
 import random
-import signal
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -53,8 +39,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
-from registry import counts, pagecache
-from registry.fields import MultiChoiceField
+from registry import bulkload, pagecache
+from registry.bulkload import Phases
 from registry.images import process_logo, thumbnail_name
 from registry.listing import (
     BusinessModel,
@@ -68,16 +54,11 @@ from registry.listing import (
     TargetMarket,
     TeamSize,
 )
-from registry.models import Project, PublicCount, PublicCountState, Track
-from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, INDEX_NAME, document
+from registry.models import Project, Track
 
 SEED = 20240601
 DEFAULT_PROJECTS = 360
-BATCH_SIZE = 2000
-LARGE_LOAD = 10_000  # more new projects than this: indexes and counts made at the end
-INDEX_MEMORY = "256MB"  # maintenance_work_mem for building the search index
-WORKERS = 2  # processes building the rows of a large load on PostgreSQL (one per core)
-CHUNK_SIZE = 250  # rows built at a time
+BATCH_SIZE = 2000  # projects per transaction
 LOGO_DIR = "logos/demo"
 LOGO_SIDE = 128
 
@@ -403,6 +384,8 @@ def demo_anchor():
 
 # --- One project -------------------------------------------------------------
 
+UNPUBLISHED = {"published": False, "published_at": None, "first_published_at": None}  # a draft
+
 
 @dataclass
 class DemoProject:
@@ -528,9 +511,7 @@ def build_project(number, anchor):
         "contact_email": f"{slug}@example.com" if has_email else "",
         "show_contact_email": has_email and chance(rng, 0.35),
         "listed_by": listed_by,
-        "published": published,
-        "published_at": published_at,
-        "first_published_at": published_at,  # as Project.clean() sets it, scheduled ones included
+        **(Project.publication_values(published_at) if published else UNPUBLISHED),
         "featured": public and chance(rng, 0.04),
         "verified": verified,
         "verified_at": verified_at,
@@ -702,196 +683,14 @@ class ProjectsReport:
     phases: dict = dataclasses.field(default_factory=dict)  # seconds per phase
 
 
-class Phases:
-    """Seconds spent per phase of the seed, for `seed_demo --verbosity 2`."""
-
-    def __init__(self):
-        self.seconds = {}
-
-    @contextmanager
-    def __call__(self, name):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.add(name, time.perf_counter() - start)
-
-    def add(self, name, seconds):
-        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
-
-
-class _Fields(dict):
-    """A draft's field values, readable as attributes (what registry.search.document reads)."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-class CopyRows:
-    """Project rows as plain tuples for PostgreSQL's COPY, in the table's column order.
-
-    The values are what saving a Project instance would write (each field's pre_save,
-    then get_prep_value), without building 100,000 model instances:
-    tests/registry/test_seed_demo.py compares the two. The demo's values are plain
-    strings, numbers, booleans and times, which get_prep_value leaves as they are, except
-    for the choice, country and multi-choice fields: their few different values are
-    converted once each.
-    """
-
-    def __init__(self, tracks, owners, now):
-        self.fields = list(Project._meta.concrete_fields)
-        self.tracks, self.owners, self.now = tracks, owners, now
-        self.fetch = None  # made for the keys of the first row
-
-    @staticmethod
-    def columns():
-        return [field.column for field in Project._meta.concrete_fields]
-
-    def _prepare(self, keys):
-        self.fetch = operator.itemgetter(*[field.attname for field in self.fields])
-        self.constants = {}
-        self.converted = []  # (column index, field, {value: converted})
-        for index, field in enumerate(self.fields):
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                self.constants[field.attname] = self.now
-            elif field.attname not in keys:  # a field the demo does not set: its default
-                self.constants[field.attname] = field.get_prep_value(field.get_default())
-            elif isinstance(field, MultiChoiceField) or field.choices:
-                self.converted.append((index, field, {}))
-
-    def row(self, pk, draft):
-        fields = _Fields(draft.fields)
-        fields["id"] = pk
-        fields["track_id"] = self.tracks[fields.pop("track_slug")]
-        fields["owner_id"] = self.owners.get(draft.owner)
-        fields["search_tokens"] = document(fields)
-        if self.fetch is None:
-            self._prepare(fields.keys())
-        fields.update(self.constants)
-        values = list(self.fetch(fields))
-        for index, field, cache in self.converted:
-            value = values[index]
-            key = tuple(value) if value.__class__ is list else value
-            try:
-                values[index] = cache[key]
-            except KeyError:
-                values[index] = cache[key] = field.get_prep_value(value)
-        return values
-
-
-def _copy(cursor, table, columns, rows):
-    """COPY `rows` into `table` in the binary format: less work on both sides than text."""
-    cursor.execute(
-        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        [table],
-    )
-    types = dict(cursor.fetchall())
-    quote = connection.ops.quote_name
-    sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN (FORMAT BINARY)"
-    with cursor.cursor.copy(sql) as copy:
-        copy.set_types([types[column] for column in columns])
-        for row in rows:
-            copy.write_row(row)
-
-
-def _next_ids(cursor, model, count):
-    """`count` ids from the table's own sequence, in order (what COPY would have taken)."""
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [model._meta.db_table, model._meta.pk.column, count],
-    )
-    return sorted(pk for (pk,) in cursor.fetchall())
-
-
-def build_rows(anchor, tracks, owners, now, pairs):
-    """The COPY rows and secondary-track links of the demo projects (id, number) in `pairs`,
-    and the seconds it took (in whichever process runs it)."""
-    start = time.perf_counter()
-    maker = CopyRows(tracks, owners, now)
-    rows, links = [], []
-    for pk, number in pairs:
-        draft = build_project(number, anchor)
-        links.extend([(pk, tracks[slug]) for slug in draft.secondary])
-        rows.append(maker.row(pk, draft))
-    return rows, links, time.perf_counter() - start
-
-
-def copy_projects(built, phases):
-    """Insert one batch of demo projects and their secondary tracks with COPY (PostgreSQL):
-    about three times as fast as bulk_create for 100,000 wide rows. `built` yields the
-    batch's chunks from build_rows, each as it is ready, so the rows of the next chunks are
-    built while these travel: Python and PostgreSQL work at the same time. Returns the
-    number of secondary-track links."""
-    Through = Project.secondary_tracks.through
-    links = []
-
-    def rows():
-        for chunk_rows, chunk_links, seconds in built:
-            links.extend(chunk_links)
-            phases.add("building rows (all processes)", seconds)
-            yield from chunk_rows
-
-    with connection.cursor() as cursor:
-        _copy(cursor, Project._meta.db_table, CopyRows.columns(), rows())
-        _copy(cursor, Through._meta.db_table, ["project_id", "track_id"], links)
-    return len(links)
-
-
-def built_in_order(build, chunks, pool, ahead=4 * WORKERS):
-    """build(chunk) for each of `chunks`, in order: in this process, or by `pool`'s processes
-    with up to `ahead` chunks under way (they keep working while a batch is committed)."""
-    if pool is None:
-        yield from map(build, chunks)
-        return
-    chunks = iter(chunks)
-    pending = collections.deque(pool.submit(build, chunk) for chunk in itertools.islice(chunks, ahead))
-    while pending:
-        result = pending.popleft().result()
-        for chunk in itertools.islice(chunks, 1):
-            pending.append(pool.submit(build, chunk))
-        yield result
-
-
-def row_builders():
-    """WORKERS processes to build rows in, or None where fork is not available. Forked, they
-    share what this process has loaded and never touch its database connection. They leave
-    Ctrl-C to this process (which stops them), and if one dies the seed fails instead of
-    waiting for it."""
-    if WORKERS < 2:
-        return None
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        return None
-    return ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_leave_interrupts)
-
-
-def _leave_interrupts():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def create_projects(drafts, tracks, owners, batch_size):
-    """Insert `drafts` and their secondary tracks with bulk_create (any database)."""
-    Through = Project.secondary_tracks.through
-    projects = []
-    for draft in drafts:
-        fields = dict(draft.fields)
-        fields["track_id"] = tracks[fields.pop("track_slug")]
-        projects.append(Project(owner_id=owners.get(draft.owner), **fields))
-    Project.objects.bulk_create(projects)
-    rows = [
-        Through(project_id=project.pk, track_id=tracks[slug])
-        for project, draft in zip(projects, drafts, strict=True)
-        for slug in draft.secondary
-    ]
-    Through.objects.bulk_create(rows, batch_size=batch_size)
-    return len(rows)
+def project_values(number, anchor, tracks, owners):
+    """Project `number` as (Project(**fields) values, secondary track ids), with the track
+    and owner ids of this database ({slug: id}, {username: id})."""
+    draft = build_project(number, anchor)
+    fields = draft.fields  # the draft's own dict, made for this call
+    fields["track_id"] = tracks[fields.pop("track_slug")]
+    fields["owner_id"] = owners.get(draft.owner)
+    return fields, [tracks[slug] for slug in draft.secondary]
 
 
 def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
@@ -899,6 +698,7 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
 
     Each batch is one transaction: its projects and their secondary tracks arrive
     together or not at all, so an interrupted run is finished by running again.
+    On PostgreSQL registry.bulkload.load() inserts them; elsewhere bulk_create.
     """
     anchor = anchor or demo_anchor()
     batch_size = batch_size or BATCH_SIZE
@@ -912,103 +712,41 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
         User.objects.filter(username__in=["founder", *EXTRA_FOUNDERS]).values_list("username", "pk")
     )
     report = ProjectsReport(phases=phases.seconds)
-    large = connection.vendor == "postgresql" and count - Project.objects.count() > LARGE_LOAD
-    counted = _before_large_load() if large else None
     try:
-        _insert_missing(count, anchor, batch_size, tracks, owners, report, phases, large)
+        with phases("existing slugs"):
+            # One read of every slug beats a query per batch (at 100,000 slugs, 0.1 s vs 3 s).
+            taken = set(Project.objects.values_list("slug", flat=True)) if count else set()
+        batches = []  # the numbers not there yet, batch by batch
+        for start in range(1, count + 1, batch_size):
+            numbers = range(start, min(start + batch_size, count + 1))
+            missing = [number for number in numbers if demo_slug(number) not in taken]
+            report.already_there += len(numbers) - len(missing)
+            if missing:
+                batches.append(missing)
+        build = functools.partial(project_values, anchor=anchor, tracks=tracks, owners=owners)
+        if connection.vendor == "postgresql":
+            report.secondary_rows = bulkload.load(batches, build, phases=phases)
+            report.created = sum(len(numbers) for numbers in batches)
+        else:
+            for numbers in batches:
+                with phases("build projects"):
+                    built = [build(number) for number in numbers]
+                with phases("insert (bulk_create)"), transaction.atomic():
+                    report.secondary_rows += _create_projects(built, batch_size)
+                report.created += len(numbers)
     finally:
-        if large:
-            _after_large_load(counted, phases)
-        elif connection.vendor == "postgresql":
-            with connection.cursor() as cursor:  # missing only if a killed large seed left it out
-                cursor.execute("SELECT to_regclass(%s)", [INDEX_NAME])
-                if cursor.fetchone()[0] is None:
-                    cursor.execute(CREATE_INDEX_SQL)
         pagecache.published_changed()  # bulk inserts send no signals
     return report
 
 
-def _before_large_load():
-    """Drop the search index and stop keeping the public counts (registry/counts.py) for a
-    large load: both are several times cheaper made once at the end than kept up to date
-    batch by batch. Meanwhile the pages count afresh, as they do whenever the counts are
-    not kept, so even an interrupted seed leaves them right. Returns the counts' time zone,
-    or None if they were not kept."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(DROP_INDEX_SQL)
-        state = PublicCountState.objects.select_for_update().first()
-        PublicCountState.objects.all().delete()
-        PublicCount.objects.all().delete()
-    return state.time_zone if state else None
-
-
-def _after_large_load(counted_time_zone, phases):
-    """Build the search index and, if they were kept, count the public projects afresh: each
-    on its own connection at the same time (each is one PostgreSQL process's work, so on two
-    cores this takes about as long as the longer of the two)."""
-    failures = []
-
-    def recount():
-        start = time.perf_counter()
-        try:
-            counts.rebuild(counted_time_zone)
-        except BaseException as error:  # raised again below, in the seeding thread
-            failures.append(error)
-        finally:
-            connection.close()  # this thread's own connection
-            phases.add("public counts (meanwhile)", time.perf_counter() - start)
-
-    thread = threading.Thread(target=recount) if counted_time_zone else None
-    try:
-        if thread:
-            thread.start()
-        with phases("search index"), connection.cursor() as cursor:
-            cursor.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")  # this session only
-            cursor.execute(CREATE_INDEX_SQL)
-            cursor.execute("RESET maintenance_work_mem")
-    finally:
-        if thread:
-            thread.join()
-    if failures:
-        raise failures[0]
-
-
-def _insert_missing(count, anchor, batch_size, tracks, owners, report, phases, large):
-    with phases("existing slugs"):
-        # One read of every slug beats a query per batch (at 100,000 slugs, 0.1 s vs 3 s).
-        taken = set(Project.objects.values_list("slug", flat=True)) if count else set()
-    batches = []
-    for start in range(1, count + 1, batch_size):
-        numbers = [n for n in range(start, min(start + batch_size, count + 1)) if demo_slug(n) not in taken]
-        report.already_there += min(batch_size, count + 1 - start) - len(numbers)
-        if numbers:
-            batches.append(numbers)
-    if connection.vendor != "postgresql":
-        for numbers in batches:
-            with phases("build projects"):
-                drafts = [build_project(number, anchor) for number in numbers]
-            with phases("insert (bulk_create)"), transaction.atomic():
-                report.secondary_rows += create_projects(drafts, tracks, owners, batch_size)
-            report.created += len(numbers)
-        return report
-
-    # Every id at once from the table's sequence (the ones COPY would have taken, in order),
-    # so that the rows of later batches can be built while earlier ones are inserted.
-    with connection.cursor() as cursor:
-        ids = iter(_next_ids(cursor, Project, sum(len(numbers) for numbers in batches)))
-    chunked = []  # per batch, its chunks of (id, number)
-    for numbers in batches:
-        pairs = [(next(ids), number) for number in numbers]
-        chunked.append([pairs[start : start + CHUNK_SIZE] for start in range(0, len(pairs), CHUNK_SIZE)])
-    build = functools.partial(build_rows, anchor, tracks, owners, timezone.now())
-    pool = row_builders() if large else None
-    try:
-        built = built_in_order(build, [chunk for chunks in chunked for chunk in chunks], pool)
-        for numbers, chunks in zip(batches, chunked, strict=True):
-            with phases("insert (COPY), in all"), transaction.atomic():
-                report.secondary_rows += copy_projects(itertools.islice(built, len(chunks)), phases)
-            report.created += len(numbers)
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
-    return report
+def _create_projects(built, batch_size):
+    """Insert projects built by project_values, and their secondary tracks, with bulk_create."""
+    Through = Project.secondary_tracks.through
+    projects = Project.objects.bulk_create([Project(**fields) for fields, _secondary in built])
+    rows = [
+        Through(project_id=project.pk, track_id=track_id)
+        for project, (_fields, secondary) in zip(projects, built, strict=True)
+        for track_id in secondary
+    ]
+    Through.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)

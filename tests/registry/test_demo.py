@@ -1,21 +1,15 @@
-"""manage.py seed_demo: a deterministic, idempotent, clearly fictional demo map."""
+"""registry.demo's projects and registry.bulkload: deterministic, clearly fictional, and the
+same rows whichever way they are inserted. (The command as a whole: tests/aimap/test_seed_demo.py.)"""
 
 import hashlib
 from datetime import UTC, datetime
-from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.core.files.storage import default_storage
-from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
-from PIL import Image
 
+from registry import bulkload, demo, search
 from registry import counts as public_counts
-from registry import demo, search
 from registry.listing import (
     MAX_SECONDARY_TRACKS,
     BusinessModel,
@@ -38,7 +32,6 @@ from tests.base import ensure_tracks
 pytestmark = pytest.mark.django_db
 
 Through = Project.secondary_tracks.through
-DEMO_PASSWORDS = [account.password for account in demo.DEMO_ACCOUNTS]
 SINGLE_CHOICE_FIELDS = {
     "stage": Stage,
     "funding_stage": FundingStage,
@@ -53,19 +46,8 @@ MULTI_CHOICE_FIELDS = {
     "modalities": Modality,
     "seeking": Seeking,
 }
-
-
-def demo_projects(count):
-    """The generated projects (the demo's published submission adds one more of its own)."""
-    return Project.objects.filter(slug__in=demo.demo_slugs(count))
-
-
-def seed(projects=None):
-    """Run the command; returns what it printed."""
-    out = StringIO()
-    args = [] if projects is None else ["--projects", str(projects)]
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
+OWN_FIELDS = [name for name in listing_field_names() if name not in ("track", "secondary_tracks")]
+STATE_FIELDS = ["listed_by", "published", "published_at", "first_published_at", "featured", "verified"]
 
 
 @pytest.fixture(autouse=True)
@@ -73,52 +55,40 @@ def tracks():
     ensure_tracks()  # a transactional test elsewhere may have flushed the migration's rows
 
 
-@pytest.fixture
-def fixed_anchor(monkeypatch):
-    """One anchor for the whole test, even if it runs across midnight UTC."""
-    anchor = demo.demo_anchor()
-    monkeypatch.setattr(demo, "demo_anchor", lambda: anchor)
-    return anchor
+def seed(count=demo.DEFAULT_PROJECTS, **options):
+    """The demo accounts (owners of the projects) and projects 1..count; returns the report."""
+    demo.ensure_accounts(demo_passwords=False)
+    return demo.seed_projects(count, **options)
 
 
-def snapshot():
+def demo_projects(count):
+    return Project.objects.filter(slug__in=demo.demo_slugs(count))
+
+
+def snapshot(count):
     """Everything the generator decides, project by project (ids and timestamps of the
     insert itself aside)."""
-    own_fields = [name for name in listing_field_names() if name not in ("track", "secondary_tracks")]
-    state_fields = ["listed_by", "published", "published_at", "first_published_at", "featured", "verified"]
     rows = (
-        Project.objects.filter(submissions__isnull=True)
+        demo_projects(count)
         .order_by("slug")
-        .values_list(*own_fields, *state_fields, "verified_at", "track__slug", "owner__username")
+        .values_list(*OWN_FIELDS, *STATE_FIELDS, "verified_at", "track__slug", "owner__username")
     )
     secondary = {}
     for project_slug, track_slug in Through.objects.values_list("project__slug", "track__slug"):
         secondary.setdefault(project_slug, []).append(track_slug)
-    return [(*row, sorted(secondary.get(row[own_fields.index("slug")], []))) for row in rows]
-
-
-def counts():
-    User = get_user_model()
-    return {
-        "projects": Project.objects.count(),
-        "secondary": Through.objects.count(),
-        "users": User.objects.count(),
-        "groups": Group.objects.count(),
-        "memberships": User.groups.through.objects.count(),
-    }
+    return [(*row, sorted(secondary.get(row[OWN_FIELDS.index("slug")], []))) for row in rows]
 
 
 def test_the_default_makes_at_least_300_public_projects_across_all_tracks():
-    output = seed()
+    report = seed()
 
+    assert (report.created, report.already_there) == (demo.DEFAULT_PROJECTS, 0)
     assert demo_projects(demo.DEFAULT_PROJECTS).count() == demo.DEFAULT_PROJECTS >= 300
     public = Project.objects.published()
     assert public.count() >= 300
     assert set(public.values_list("track__slug", flat=True)) == set(
         Track.objects.values_list("slug", flat=True)
     )
-    assert Track.objects.count() == 15
-    assert f"{demo.DEFAULT_PROJECTS} created, 0 already there" in output
 
 
 def test_every_choice_of_every_choice_field_appears_among_public_projects():
@@ -150,26 +120,26 @@ def test_secondary_tracks_are_never_the_primary_and_at_most_two():
     assert 0 < len(per_project) < Project.objects.count()  # some have none
 
 
-def test_running_twice_adds_nothing():
+def test_seeding_again_adds_nothing():
     seed(60)
-    before = counts()
+    before = (Project.objects.count(), Through.objects.count())
 
-    output = seed(60)
+    report = seed(60)
 
-    assert counts() == before
-    assert "0 created, 60 already there" in output
-    assert "Logos: 0 created, 48 already there" in output
+    assert (Project.objects.count(), Through.objects.count()) == before
+    assert (report.created, report.already_there, report.secondary_rows) == (0, 60, 0)
 
 
-def test_the_same_number_gives_the_same_projects(fixed_anchor):
-    seed(80)
-    first = snapshot()
-    Project.objects.filter(slug__in=demo.demo_slugs(80)).delete()
+def test_the_same_number_gives_the_same_projects():
+    anchor = demo.demo_anchor()
+    seed(80, anchor=anchor)
+    first = snapshot(80)
+    demo_projects(80).delete()
     assert not demo_projects(80).exists()
 
-    seed(80)
+    seed(80, anchor=anchor)
 
-    assert snapshot() == first
+    assert snapshot(80) == first
     assert len(first) == 80
     assert len({row[0] for row in first}) > 70  # names vary
 
@@ -184,77 +154,18 @@ def test_names_and_slugs_are_pinned():
     assert len({demo.names(number)[1:] for number in range(1, 481)}) == 480
 
 
-def test_a_smaller_run_then_the_default_adds_only_the_rest(fixed_anchor):
-    seed(50)
+def test_a_smaller_run_then_the_default_adds_only_the_rest():
+    anchor = demo.demo_anchor()
+    seed(50, anchor=anchor)
     assert demo_projects(demo.DEFAULT_PROJECTS).count() == 50
 
-    output = seed()
+    report = seed(anchor=anchor)
 
-    assert f"{demo.DEFAULT_PROJECTS - 50} created, 50 already there" in output
-    grown = snapshot()
+    assert (report.created, report.already_there) == (demo.DEFAULT_PROJECTS - 50, 50)
+    grown = snapshot(demo.DEFAULT_PROJECTS)
     Project.objects.all().delete()
-    seed()
-    assert snapshot() == grown  # the same as seeding the default at once
-
-
-@override_settings(DEBUG=True)
-def test_demo_passwords_are_set_and_printed_with_debug_on():
-    output = seed(10)
-
-    for account in demo.DEMO_ACCOUNTS:
-        assert account.password in output
-        assert get_user_model().objects.get(username=account.username).check_password(account.password)
-    assert "/admin/" in output
-
-
-@override_settings(DEBUG=False)
-def test_no_password_is_set_or_printed_with_debug_off():
-    output = seed(10)
-
-    for password in DEMO_PASSWORDS:
-        assert password not in output
-    for account in demo.DEMO_ACCOUNTS:
-        assert not get_user_model().objects.get(username=account.username).has_usable_password()
-        assert f"manage.py changepassword {account.username}" in output
-
-
-def test_passwords_made_with_debug_on_are_not_printed_later_with_debug_off():
-    with override_settings(DEBUG=True):
-        seed(10)
-    with override_settings(DEBUG=False):
-        output = seed(10)
-
-    for password in DEMO_PASSWORDS:
-        assert password not in output
-
-
-def test_accounts_groups_and_owners():
-    seed(120)
-    User = get_user_model()
-
-    reviewer, editor, admin, founder = (
-        User.objects.get(username=name) for name in ("reviewer", "editor", "admin", "founder")
-    )
-    assert reviewer.is_staff and list(reviewer.groups.values_list("name", flat=True)) == ["Reviewers"]
-    assert editor.is_staff and list(editor.groups.values_list("name", flat=True)) == ["Editors"]
-    assert admin.is_superuser and admin.is_staff
-    assert not founder.is_staff and founder.email == "founder@example.com"
-    assert founder.projects.exists()
-    assert Project.objects.exclude(owner__in=[founder, None]).exists()  # extra founders
-    imported = Project.objects.filter(listed_by=Project.ListedBy.EDITORS)
-    assert imported.exists() and not imported.exclude(owner=None).exists()
-    assert not Project.objects.filter(listed_by=Project.ListedBy.FOUNDER, owner=None).exists()
-
-
-def test_an_existing_account_is_left_alone():
-    admin = get_user_model().objects.create_user("admin", password="my own password")
-
-    with override_settings(DEBUG=True):
-        seed(5)
-
-    admin.refresh_from_db()
-    assert not admin.is_superuser
-    assert admin.check_password("my own password")
+    seed(anchor=anchor)
+    assert snapshot(demo.DEFAULT_PROJECTS) == grown  # the same as seeding the default at once
 
 
 def test_scheduled_and_unpublished_projects_are_not_public():
@@ -275,7 +186,21 @@ def test_scheduled_and_unpublished_projects_are_not_public():
     assert not Project.objects.filter(featured=True).exclude(pk__in=public_ids).exists()
 
 
+def test_publication_fields_are_the_ones_project_publish_sets():
+    anchor = demo.demo_anchor()
+    for number in range(1, 300):
+        fields = demo.build_project(number, anchor).fields
+        publication = {name: fields[name] for name in ("published", "published_at", "first_published_at")}
+        if fields["published"]:
+            project = Project()
+            project.publish(fields["published_at"])
+            assert publication == {name: getattr(project, name) for name in publication}, number
+        else:
+            assert publication == {"published": False, "published_at": None, "first_published_at": None}
+
+
 def test_projects_are_clearly_fictional_and_valid():
+    demo.ensure_logos()
     seed(120)
 
     for project in Project.objects.all():
@@ -289,35 +214,12 @@ def test_projects_are_clearly_fictional_and_valid():
         assert secondary_track_errors(project.track, list(project.secondary_tracks.all())) == []
 
 
-def test_logos_come_from_a_pool_of_png_files():
-    seed(120)
+def test_missing_tracks_are_named():
+    Track.objects.filter(slug__in=["video", "coding"]).delete()
 
-    names = set(Project.objects.exclude(logo="").values_list("logo", flat=True))
-    assert names <= {demo.logo_name(index) for index in range(len(demo.PREFIXES))}
-    assert Project.objects.filter(logo="").exists()
-    for index in range(len(demo.PREFIXES)):
-        with default_storage.open(demo.logo_name(index)) as file, Image.open(file) as image:
-            assert (image.format, image.size) == ("PNG", (128, 128))
-    assert len({demo.draw_logo(index) for index in range(len(demo.PREFIXES))}) == len(demo.PREFIXES)
-
-
-def test_a_negative_number_is_refused():
-    with pytest.raises(CommandError):
-        seed(-1)
-
-
-def test_the_demo_has_a_submission_in_every_workflow_state_made_through_the_workflow():
-    from review.models import Submission
-
-    seed(20)
-    states = set(Submission.objects.values_list("state", flat=True))
-    assert states == set(Submission.State.values)
-    published = Submission.objects.get(state=Submission.State.PUBLISHED)
-    assert published.project.is_public and published.project.verified
-    assert Submission.objects.get(state="rejected").events.filter(action="reject").exists()
-    before = Submission.objects.count()
-    seed(20)
-    assert Submission.objects.count() == before
+    with pytest.raises(LookupError, match="coding, video"):
+        seed(5)
+    assert not Project.objects.exists()
 
 
 # The fingerprint of `seed_demo --projects 300` with the anchor below: every generated
@@ -327,18 +229,16 @@ PINNED_ANCHOR = datetime(2026, 11, 29, tzinfo=UTC)
 PINNED_FINGERPRINT = "1b538e0ae17984c0e9d50a3b4614e913c31f8f8c13954f9acafb65b1e7dc6fa5"
 
 
-def fingerprint():
-    own_fields = [name for name in listing_field_names() if name not in ("track", "secondary_tracks")]
-    state_fields = ["listed_by", "published", "published_at", "first_published_at", "featured", "verified"]
+def fingerprint(count=300):
     rows = (
-        Project.objects.filter(submissions__isnull=True)
+        demo_projects(count)
         .order_by("pk")
         .values_list(
-            *own_fields, *state_fields, "verified_at", "track__slug", "owner__username", "search_tokens"
+            *OWN_FIELDS, *STATE_FIELDS, "verified_at", "track__slug", "owner__username", "search_tokens"
         )
     )
     links = (
-        Through.objects.filter(project__submissions__isnull=True)
+        Through.objects.filter(project__slug__in=demo.demo_slugs(count))
         .order_by("pk")
         .values_list("project__slug", "track__slug")
     )
@@ -348,39 +248,30 @@ def fingerprint():
     return digest.hexdigest()
 
 
-def test_the_generated_data_is_pinned(monkeypatch):
-    monkeypatch.setattr(demo, "demo_anchor", lambda: PINNED_ANCHOR)
-
-    seed(300)
+def test_the_generated_data_is_pinned():
+    seed(300, anchor=PINNED_ANCHOR)
 
     assert fingerprint() == PINNED_FINGERPRINT, fingerprint()
 
 
-def test_a_large_batch_gives_the_same_data_as_small_ones(monkeypatch):
-    monkeypatch.setattr(demo, "demo_anchor", lambda: PINNED_ANCHOR)
-    monkeypatch.setattr(demo, "BATCH_SIZE", 7)
-
-    seed(300)
+def test_a_large_batch_gives_the_same_data_as_small_ones():
+    seed(300, anchor=PINNED_ANCHOR, batch_size=7)
 
     assert fingerprint() == PINNED_FINGERPRINT, fingerprint()
 
 
 def test_copy_rows_hold_what_saving_the_projects_would_write():
     """PostgreSQL's COPY path builds plain rows instead of Project instances: the same values."""
-    anchor = PINNED_ANCHOR
     tracks = dict(Track.objects.values_list("slug", "pk"))
     owners = {name: index for index, name in enumerate(["founder", *demo.EXTRA_FOUNDERS], start=1)}
     now = timezone.now()
-    maker = demo.CopyRows(tracks, owners, now)
+    maker = bulkload.CopyRows(now)
     fields = Project._meta.concrete_fields
     for number in [*range(1, 400), 99_999, 100_000]:
-        draft = demo.build_project(number, anchor)
-        values = dict(draft.fields)
-        project = Project(
-            pk=number, track_id=tracks[values.pop("track_slug")], owner_id=owners.get(draft.owner), **values
-        )
+        values, _secondary = demo.project_values(number, PINNED_ANCHOR, tracks, owners)
+        project = Project(pk=number, **values)
         expected = [field.get_prep_value(field.pre_save(project, True)) for field in fields]
-        row = maker.row(number, draft)
+        row = maker.row(number, values)
         for field, value, wanted in zip(fields, row, expected, strict=True):
             if field.attname in ("created_at", "updated_at"):
                 assert value == now
@@ -394,24 +285,25 @@ def test_copy_rows_hold_what_saving_the_projects_would_write():
 # (manage.py seed_demo has none); the children only compute and touch no lock.
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_large_load_rebuilds_the_search_index_and_the_counts(monkeypatch):
-    """Over LARGE_LOAD new projects, the search index is dropped and the counts are not kept
-    during the load; both are made again at the end (on two connections at once)."""
+    """Over LARGE_LOAD new projects, the rows are built by worker processes, the search index
+    is dropped and the counts are not kept during the load; both are made again at the end
+    (on two connections at once). The rows are the same as ever."""
     ensure_tracks()
     public_counts.rebuild()
-    monkeypatch.setattr(demo, "demo_anchor", lambda: PINNED_ANCHOR)
-    monkeypatch.setattr(demo, "LARGE_LOAD", 100)
+    monkeypatch.setattr(bulkload, "LARGE_LOAD", 100)
     kept_during_load = []
-    copy_projects = demo.copy_projects
+    copy_projects = bulkload.copy_projects
 
     def spy(*args, **kwargs):
         kept_during_load.append(PublicCountState.objects.exists())
         return copy_projects(*args, **kwargs)
 
-    monkeypatch.setattr(demo, "copy_projects", spy)
+    monkeypatch.setattr(bulkload, "copy_projects", spy)
 
-    output = seed(300)
+    report = seed(300, anchor=PINNED_ANCHOR)
 
-    assert "300 created" in output
+    assert report.created == 300
+    assert "building rows (all processes)" in report.phases and "search index" in report.phases
     assert kept_during_load == [False]
     assert fingerprint() == PINNED_FINGERPRINT
     with connection.cursor() as cursor:
@@ -423,18 +315,20 @@ def test_a_large_load_rebuilds_the_search_index_and_the_counts(monkeypatch):
     assert {d: dict(v) for d, v in kept.dimensions.items()} == {
         d: dict(v) for d, v in fresh.dimensions.items()
     }
-    assert "300 already there" in seed(300)  # and a second run adds nothing
+    assert seed(300, anchor=PINNED_ANCHOR).already_there == 300  # and a second run adds nothing
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the search index is PostgreSQL's")
 def test_a_seed_puts_back_a_search_index_that_a_killed_large_seed_left_out():
     ensure_tracks()
+    seed(20)
     with connection.cursor() as cursor:
         cursor.execute(search.DROP_INDEX_SQL)
 
-    seed(20)
+    report = seed(20)  # nothing to add, and still
 
+    assert report.created == 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [search.INDEX_NAME])
         assert cursor.fetchone()[0] is not None

@@ -1,10 +1,17 @@
-"""manage.py seed_demo: the demo map (registry/demo.py does the work)."""
+"""manage.py seed_demo: the demo map.
+
+registry/demo.py makes the logos, accounts and projects (on PostgreSQL a large load goes
+through registry/bulkload.py); review/demo.py then adds one submission in every workflow
+state. The command lives in aimap because it uses both apps.
+"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from registry import demo
+from registry.bulkload import Phases
 from registry.models import Project
+from review.demo import seed_submissions
 
 
 class Command(BaseCommand):
@@ -25,7 +32,7 @@ class Command(BaseCommand):
         if projects < 0:
             raise CommandError("--projects must be 0 or more.")
         demo_passwords = settings.DEBUG  # known passwords only on a development machine
-        phases = demo.Phases()
+        phases = Phases()
 
         with phases("logos"):
             logos_created, logos_there = demo.ensure_logos()
@@ -35,8 +42,6 @@ class Command(BaseCommand):
             report = demo.seed_projects(projects, phases=phases)
         except LookupError as error:
             raise CommandError(str(error)) from None
-        from review.demo import seed_submissions  # the review app builds on the registry
-
         with phases("submissions"):
             submissions_created, submissions_there = seed_submissions()
         if verbosity >= 2:
