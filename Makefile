@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 help:
 	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test    the whole test suite (DATABASE_URL picks the database)"
-	@echo "make lint    ruff, and a check that no migration is missing"
+	@echo "make lint    ruff, the layers contract (lint-imports), and a check that no migration is missing"
 	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
 	@echo "make soak    5 minutes of mixed load at concurrency 32: no errors, bounded memory"
 
@@ -56,6 +56,7 @@ test: venv check-migrations
 lint: venv check-migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff check --fix .
