@@ -139,6 +139,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Parts of public pages ({% cache %} in templates) under a digest of what they show
+# (registry/fragments.py): never stale, so each process keeps its own, in memory.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+    # at most ~50 MB a process even if every entry were a whole map's tiles (~270 KB)
+    "OPTIONS": {"MAX_ENTRIES": 200},
+}
 # Whole public pages for anonymous visitors (registry.pagecache), at most this long and
 # never past a publication. Only with a cache every worker shares: off without Redis.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300 if REDIS_URL else 0, minimum=0)

@@ -11,6 +11,7 @@ admin.site.site_title = _("AI Innovation Map — Review")
 admin.site.index_title = _("AI Innovation Map — Review")
 
 urlpatterns = [
+    path("stats/", views.stats, name="stats"),  # public counts and the review's decisions
     path("", include("registry.urls")),
     path("", include("review.urls")),
     path("accounts/", include("allauth.urls")),

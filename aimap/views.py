@@ -1,7 +1,8 @@
-"""Site-wide views: the language switch and the track colours' stylesheet.
+"""Site-wide views: the statistics (public counts and the review's decisions), the language
+switch and the track colours' stylesheet.
 
-Both keep public pages free of per-visitor content (no CSRF token, no CSP nonce), so that
-one rendering of a page fits every anonymous visitor (registry.pagecache).
+The last two keep public pages free of per-visitor content (no CSRF token, no CSP nonce), so
+that one rendering of a page fits every anonymous visitor (registry.pagecache).
 """
 
 import sys
@@ -9,16 +10,43 @@ import sys
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseServerError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_safe
 
 from aimap.logs import security
-from registry.models import Track, track_styles_version
+from registry.context_processors import request_tracks
+from registry.filters import ProjectFilterSet, active_filters, query_without
+from registry.models import Project, Track, track_styles_version
+from registry.pagecache import cache_public_page
+from registry.stats import project_stats
+from review.stats import decisions_per_track
 
 RETRY_AFTER_SECONDS = 60
+
+
+@require_safe
+@cache_public_page
+def stats(request):
+    """Charts of the published projects (the list's filters apply), and the review's decisions
+    per track (the filters do not apply)."""
+    tracks = request_tracks(request)
+    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
+    numbers, charts = project_stats(filterset, tracks, request.GET)
+    decisions, decision_total = decisions_per_track(tracks)
+    context = {
+        "filterset": filterset,
+        "numbers": numbers,
+        "charts": charts,
+        "decisions": decisions,
+        "decision_total": decision_total,
+        "chips": active_filters(filterset, request.GET),
+        "ignored": filterset.ignored_messages(),
+        "query": query_without(request.GET, "page"),
+    }
+    return render(request, "stats.html", context)
 
 
 @require_safe

@@ -4,18 +4,14 @@ Invalid values never fail a request: django-filter leaves a field that does not
 validate out of `cleaned_data`, so it is ignored, and `ignored_messages()` says so.
 """
 
-import copy
-import html
-
 import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
-from django.forms.renderers import DjangoTemplates
-from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from registry import fragments
 from registry.fields import has_any
 from registry.listing import (
     BusinessModel,
@@ -33,145 +29,15 @@ from registry.models import Project, Track
 from registry.search import MAX_QUERY_LENGTH, matching, substring_lookup
 from registry.search import query_terms as search_terms
 
-
-def _escape(value):
-    """What Django's templates print for `value`: escaped unless marked safe."""
-    return value if isinstance(value, SafeData) else html.escape(str(value))
+_CHOICES = {}
 
 
-def _attributes(attrs):
-    """django/forms/widgets/attrs.html"""
-    return "".join(
-        f" {name}" if value is True else f' {name}="{_escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-def _input(widget):
-    """django/forms/widgets/input.html"""
-    value = "" if widget["value"] is None else f' value="{_escape(widget["value"])}"'
-    return f'<input type="{_escape(widget["type"])}" name="{_escape(widget["name"])}"{value}{_attributes(widget["attrs"])}>'
-
-
-def _options(widget):
-    """The options of a choice widget without option groups (None if it has any)."""
-    options = []
-    for group, group_options, _index in widget["optgroups"]:
-        if group:
-            return None
-        options += group_options
-    return options
-
-
-def _select(widget):
-    """django/forms/widgets/select.html with select_option.html"""
-    options = _options(widget)
-    if options is None:
-        return None
-    return "".join(
-        [
-            f'<select name="{_escape(widget["name"])}"{_attributes(widget["attrs"])}>',
-            *(
-                f'\n  <option value="{_escape(option["value"])}"{_attributes(option["attrs"])}>'
-                f"{_escape(option['label'])}</option>"
-                for option in options
-            ),
-            "\n</select>",
-        ]
-    )
-
-
-def _checkboxes(widget):
-    """django/forms/widgets/multiple_input.html with input_option.html (checkboxes)"""
-    options = _options(widget)
-    if options is None or not all(option["wrap_label"] for option in options):
-        return None
-    wrapper_id, css = widget["attrs"].get("id"), widget["attrs"].get("class")
-    return "".join(
-        [
-            "<div",
-            f' id="{_escape(wrapper_id)}"' if wrapper_id else "",
-            f' class="{_escape(css)}"' if css else "",
-            ">",
-            *(
-                "<div>\n    <label"
-                + (f' for="{_escape(option["attrs"]["id"])}"' if option["attrs"].get("id") else "")
-                + f">{_input(option)}\n {_escape(option['label'])}</label>\n\n</div>"
-                for option in options
-            ),
-            "\n</div>",
-        ]
-    )
-
-
-class WidgetRenderer(DjangoTemplates):
-    """Django's form renderer, except that the widgets of the filters (text and number
-    inputs, selects, checkboxes) are written out in Python: the same markup as Django's
-    widget templates, without a template per option (a list page's filter form took tens of
-    milliseconds that way). Anything else, and option groups, go to the templates."""
-
-    WIDGETS = {
-        "django/forms/widgets/text.html": _input,
-        "django/forms/widgets/number.html": _input,
-        "django/forms/widgets/select.html": _select,
-        "django/forms/widgets/checkbox_select.html": _checkboxes,
-    }
-
-    def render(self, template_name, context, request=None):
-        write = self.WIDGETS.get(template_name)
-        markup = write(context["widget"]) if write else None
-        if markup is None:
-            return super().render(template_name, context, request)
-        return mark_safe(markup)  # every value written is escaped (_escape)
-
-
-class FiltersForm(forms.Form):
-    """The form of one filter set. django-filter makes a form class for each filter set, from
-    that set's own fields, and uses it once: the fields need no deep copy (Django's form makes
-    one; with the choices of every filter, a millisecond a request)."""
-
-    default_renderer = WidgetRenderer()
-
-    def __init__(self, *args, **kwargs):
-        fields = self.base_fields
-        self.base_fields = {}
-        super().__init__(*args, **kwargs)
-        self.fields = dict(fields)
-
-
-class CheaplyCopiedFilters(dict):
-    """A filter set's declared filters, copied for each filter set (each request) without
-    deep-copying what they hold: their choices and labels are constants, and django-filter's
-    deep copy of them cost a millisecond a request."""
-
-    def __deepcopy__(self, memo):
-        return {name: self.copy_filter(filter_) for name, filter_ in self.items()}
-
-    @staticmethod
-    def copy_filter(filter_):
-        clone = copy.copy(filter_)
-        clone.extra = dict(filter_.extra)
-        clone.__dict__.pop("_field", None)
-        if filter_.method is not None:
-            clone.method = filter_.method  # a new FilterMethod, bound to the clone
-        return clone
-
-
-def _escaped(choices):
-    """(code, escaped code, escaped label) of each choice."""
-    return [(str(code), html.escape(str(code)), html.escape(str(label))) for code, label in choices]
-
-
-_STATIC_CHOICES = {}
-
-
-def _static_choices(name, language, field):
-    """A fixed filter's choices (codes and translated labels), escaped, once per language."""
+def _choices(name, language, field):
+    """A fixed filter's choices, (code, label) as text, once per language."""
     key = (name, language)
-    if key not in _STATIC_CHOICES:
-        _STATIC_CHOICES[key] = _escaped(field.choices)
-    return _STATIC_CHOICES[key]
+    if key not in _CHOICES:
+        _CHOICES[key] = [(str(code), str(label)) for code, label in field.choices]
+    return _CHOICES[key]
 
 
 SORTS = {
@@ -307,7 +173,6 @@ class ProjectFilterSet(django_filters.FilterSet):
     class Meta:
         model = Project
         fields = []
-        form = FiltersForm
 
     # The side panel's filters, in order; many-of ones are ticked in a list of checkboxes.
     PANEL = ["track", "stage", "funding_stage", "team_size", "business_models", "target_market",
@@ -328,12 +193,10 @@ class ProjectFilterSet(django_filters.FilterSet):
                 field.widget.attrs["class"] = "form-select form-select-sm"
             else:
                 field.widget.attrs["class"] = "form-control form-control-sm"
-        self.form.fields["q"].widget.attrs.update(
-            {
-                "type": "search",
-                "placeholder": _("Search names, taglines, descriptions…"),
-                "maxlength": MAX_QUERY_LENGTH,
-            }
+        search = self.form.fields["q"].widget
+        search.input_type = "search"
+        search.attrs.update(
+            {"placeholder": _("Search names, taglines, descriptions…"), "maxlength": MAX_QUERY_LENGTH}
         )
 
     def tracks(self):
@@ -370,44 +233,33 @@ class ProjectFilterSet(django_filters.FilterSet):
         return [self.form[name] for name in self.PANEL]
 
     def panel(self):
-        """The side panel's groups (registry/_filter_panel.html): for each, its name, label,
-        whether it is open (a value was given), and its options' markup: exactly what Django's
-        CheckboxSelectMultiple (or, for the country, SelectMultiple) renders from
-        django/forms/widgets/{multiple_input,input_option,select_option}.html (names, ids,
-        labels, ticks, aria-invalid), built here in one pass rather than from a template per
-        option, which cost the list page tens of milliseconds."""
+        """The side panel's groups (registry/_filter_panel.html), in PANEL order: for each, its
+        name, label, whether it is open (a value was given) or invalid (a value was not
+        understood), whether it is a select (the country) rather than checkboxes, its options
+        (value, label, and whether it is ticked), and the key it is cached under
+        (registry/fragments.py)."""
         form = self.form
         errors = form.errors
         language = get_language()
         groups = []
         for name in self.PANEL:
-            field = form.fields[name]
             given = form[name].value() or []
             chosen = {str(value) for value in given}
             if name == "track":
-                choices = _escaped([(track.slug, track.name) for track in self.tracks()])
+                choices = [(track.slug, track.name) for track in self.tracks()]
             else:
-                choices = _static_choices(name, language, field)
-            if name == "hq_country":
-                options = "".join(
-                    f'\n  <option value="{value}"{" selected" if code in chosen else ""}>{label}</option>'
-                    for code, value, label in choices
-                )
-            else:
-                invalid = ' aria-invalid="true"' if name in errors else ""
-                options = "".join(
-                    f'<div>\n    <label for="id_{name}_{index}"><input type="checkbox" name="{name}" value="{value}"'
-                    f'{invalid} id="id_{name}_{index}"{" checked" if code in chosen else ""}>\n {label}</label>\n\n</div>'
-                    for index, (code, value, label) in enumerate(choices)
-                )
+                choices = _choices(name, language, form.fields[name])
             groups.append(
                 {
                     "name": name,
-                    "label": field.label,
+                    "key": fragments.filter_group_key(name, chosen, name in errors, choices),
+                    "label": form.fields[name].label,
                     "open": bool(given),
                     "invalid": name in errors,
                     "select": name == "hq_country",
-                    "options": mark_safe(options),  # every value and label is escaped
+                    "options": [
+                        {"value": code, "label": label, "checked": code in chosen} for code, label in choices
+                    ],
                 }
             )
         return groups
@@ -470,9 +322,6 @@ class ProjectFilterSet(django_filters.FilterSet):
                 }
             )
         return messages
-
-
-ProjectFilterSet.base_filters = CheaplyCopiedFilters(ProjectFilterSet.base_filters)
 
 
 def query_without(params, name, value=None):

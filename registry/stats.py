@@ -7,29 +7,26 @@ whatever the number of projects (GROUPING SETS: one pass over the rows). Both gi
 registry.counts.Counts, from which the charts are built.
 
 A chart is a title and rows (label, value); the geometry of its inline SVG is worked out
-here, because templates cannot do arithmetic.
+here, as numbers, because templates cannot do arithmetic; stats.html draws it.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.db.models import CharField, Count, ExpressionWrapper, F, IntegerField, Value
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from registry import counts, filters
 from registry.fields import SEPARATOR
 from registry.filters import ProjectFilterSet
-from registry.models import Project, Track
+from registry.models import Project
 
 TOP_COUNTRIES = 10
 TOP_CITIES = 10
@@ -148,70 +145,6 @@ class Chart:
                 query = "&".join(part for part in (before, _encoded(self.param, row.code), after) if part)
                 row.url = f"{base}?{query}"
         return self
-
-    def figure(self):
-        """The chart as inline SVG next to its numbers as a table, the markup the template
-        partial `chart_figure` wrote (one template render per row cost ~15 ms a page).
-        Geometry as plain numbers (never localised); the table's numbers as intcomma writes
-        them."""
-        e = conditional_escape
-        slug, title = e(self.slug), e(self.title)
-        kind = "chart-columns" if self.columns else "chart-bars"
-        parts = [
-            '<div class="row g-4 align-items-start">',
-            f'<div class="{"col-lg-8" if self.columns else "col-lg-7"}">',
-            f'<svg class="chart {kind}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
-            f'role="img" aria-labelledby="{slug}-svg-title" focusable="false">',
-            f'<title id="{slug}-svg-title">{title}</title>',
-        ]
-        if self.columns:
-            parts.append(
-                f'<line class="chart-baseline" x1="0" y1="{self.baseline}" x2="{self.width}" y2="{self.baseline}"/>'
-            )
-            for row in self.rows:
-                parts.append(f"<g><title>{e(row.label)}: {row.value}</title>")
-                if row.value:
-                    parts.append(
-                        f'<rect class="bar" x="{row.x}" y="{row.y}" width="{row.width}" height="{row.height}"/>'
-                        f'<text class="chart-value" x="{row.value_x}" y="{row.value_y}" text-anchor="middle">'
-                        f"{row.value}</text>"
-                    )
-                parts.append(
-                    f'<text class="chart-axis" x="{row.value_x}" y="{row.label_y}" text-anchor="middle">'
-                    f"{e(row.axis_label)}</text>"
-                )
-                if row.year:
-                    parts.append(
-                        f'<text class="chart-axis chart-year" x="{row.x}" y="{row.year_y}">{e(row.year)}</text>'
-                    )
-                parts.append("</g>")
-        else:
-            for row in self.rows:
-                paint = f'fill="{e(row.color)}"' if row.color else 'class="bar"'
-                parts.append(
-                    f'<g><text class="chart-label" x="0" y="{row.label_y}">{e(row.label)}</text>'
-                    f'<rect {paint} x="{row.x}" y="{row.y}" width="{row.width}" height="{row.height}" rx="2"/>'
-                    f'<text class="chart-value" x="{row.value_x}" y="{row.value_y}">{row.value}</text></g>'
-                )
-        parts += [
-            "</svg>",
-            "</div>",
-            f'<div class="{"col-lg-4" if self.columns else "col-lg-5"}">',
-            '<div class="stats-table-scroll">' if self.columns else "<div>",
-            '<table class="table table-sm stats-table">',
-            f'<caption class="caption-top">{title}</caption>',
-            f'<thead><tr><th scope="col">{e(self.heading)}</th>'
-            f'<th scope="col" class="text-end">{e(_("Projects"))}</th></tr></thead>',
-            "<tbody>",
-        ]
-        for row in self.rows:
-            label = f'<a href="{e(row.url)}">{e(row.label)}</a>' if row.url else e(row.label)
-            parts.append(
-                f'<tr><th scope="row" class="fw-normal">{label}</th>'
-                f'<td class="text-end">{e(intcomma(row.value))}</td></tr>'
-            )
-        parts += ["</tbody>", "</table>", "</div>", "</div>", "</div>"]
-        return mark_safe("\n".join(parts))  # every value above is escaped or a number
 
 
 def _encoded(name, value):
@@ -470,67 +403,3 @@ def project_stats(filterset, tracks, params):
         "reviewed": found.total("reviewed"),
     }
     return headline, [chart.lay_out().link_rows(params) for chart in charts]
-
-
-# --- Decisions on submissions, per track (for /about/review/) ----------------------------
-
-
-@dataclass
-class DecisionRow:
-    track: Track | None
-    approved: int = 0
-    changes_requested: int = 0
-    rejected: int = 0
-
-    @property
-    def total(self):
-        return self.approved + self.changes_requested + self.rejected
-
-
-def decisions_per_track(tracks):
-    """Submissions per track by their decision so far: approved (published or about to be),
-    changes requested, rejected. One query; submissions without a decision are not counted."""
-    from review.models import Submission
-
-    State = Submission.State
-    column = {
-        State.APPROVED: "approved",
-        State.PUBLISHED: "approved",
-        State.CHANGES_REQUESTED: "changes_requested",
-        State.REJECTED: "rejected",
-    }
-    counts = (
-        Submission.objects.order_by()
-        .filter(state__in=list(column), track__isnull=False)
-        .values_list("track", "state")
-        .annotate(n=Count("pk"))
-    )
-    rows = {track.pk: DecisionRow(track) for track in tracks}
-    for track_id, state, n in counts:
-        if track_id in rows:
-            setattr(rows[track_id], column[state], getattr(rows[track_id], column[state]) + n)
-    total = DecisionRow(None)
-    for row in rows.values():
-        total.approved += row.approved
-        total.changes_requested += row.changes_requested
-        total.rejected += row.rejected
-    return list(rows.values()), total
-
-
-def decision_rows_markup(rows):
-    """The decisions table's body rows, as the template's loop wrote them (~2 ms a page)."""
-    url = reverse("registry:track-detail", kwargs={"slug": "-"})
-    before, after = url.rsplit("-", 1)
-    e = conditional_escape
-    return mark_safe(  # every value is escaped
-        "\n".join(
-            f'<tr><th scope="row" class="fw-normal"><a href="{before}{e(row.track.slug)}{after}">'
-            f"{e(row.track.name)}</a></th>"
-            + "".join(
-                f'<td class="text-end">{e(intcomma(n))}</td>'
-                for n in (row.approved, row.changes_requested, row.rejected, row.total)
-            )
-            + "</tr>"
-            for row in rows
-        )
-    )

@@ -13,7 +13,6 @@ urlpatterns = [
     path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
     path("tracks/<slug:slug>/", views.track_detail, name="track-detail"),
     path("map/", views.landscape, name="map"),
-    path("stats/", views.stats, name="stats"),
     path("about/review/", views.about_review, name="about-review"),
     path("feed/", NewProjectsFeed(), name="feed"),
     path("data/projects.csv", api.projects_csv, name="data-csv"),

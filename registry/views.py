@@ -13,16 +13,10 @@ from django.views.decorators.http import require_safe
 from registry import counts as public_counts
 from registry.context_processors import request_tracks
 from registry.filters import ProjectFilterSet, active_filters, query_without
-from registry.landscape import TILES_PER_TRACK, first_tiles, tiles_markup
+from registry.landscape import TILES_PER_TRACK, first_tiles, tiles
 from registry.models import Project
 from registry.pagecache import cache_public_page
-from registry.stats import (
-    decision_rows_markup,
-    decisions_per_track,
-    project_stats,
-    public_numbers,
-    track_counts,
-)
+from registry.stats import public_numbers, track_counts
 
 
 def public_projects():
@@ -197,28 +191,6 @@ def track_detail(request, slug):
 
 @require_safe
 @cache_public_page
-def stats(request):
-    """Charts of the published projects (the list's filters apply), and the decisions per track."""
-    tracks = request_tracks(request)
-    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
-    numbers, charts = project_stats(filterset, tracks, request.GET)
-    decisions, decision_total = decisions_per_track(tracks)
-    context = {
-        "filterset": filterset,
-        "numbers": numbers,
-        "charts": charts,
-        "decisions": decisions,
-        "decision_rows": decision_rows_markup(decisions),
-        "decision_total": decision_total,
-        "chips": active_filters(filterset, request.GET),
-        "ignored": filterset.ignored_messages(),
-        "query": query_without(request.GET, "page"),
-    }
-    return render(request, "registry/stats.html", context)
-
-
-@require_safe
-@cache_public_page
 def about_review(request):
     return render(request, "registry/about_review.html", {"approvals": settings.REVIEW_APPROVALS_REQUIRED})
 
@@ -247,16 +219,17 @@ def landscape(request):
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
     counts = track_counts(filterset)
     shown = [track.pk for track in tracks if counts.get(track.pk)]
-    tiles = first_tiles(filterset.qs, shown, filtered=filterset.narrows_beyond_tracks())
+    first = first_tiles(filterset.qs, shown, filtered=filterset.narrows_beyond_tracks())
     panels = []
     for track in tracks:
-        shown = tiles.get(track.pk, [])
+        rows = first.get(track.pk, [])
         panels.append(
             {
                 "track": track,
                 "url": track.get_absolute_url(),
-                "tiles": tiles_markup(shown),
-                "shown": len(shown),
+                "rows": rows,
+                "tiles": partial(tiles, rows),  # called by the template only if the panels are not cached
+                "shown": len(rows),
                 "total": counts.get(track.pk, 0),
             }
         )

@@ -15,7 +15,7 @@ from tests.base import make_project, make_submission, make_user
 
 pytestmark = pytest.mark.django_db
 
-STATS_URL = reverse("registry:stats")
+STATS_URL = reverse("stats")
 ABOUT_URL = reverse("registry:about-review")
 HOME_URL = reverse("registry:home")
 EN = {"accept-language": "en"}
@@ -461,7 +461,7 @@ class TestHome:
 
     def test_it_leads_into_the_list_the_map_and_the_statistics(self, client):
         text = client.get(HOME_URL).text
-        for name in ("registry:project-list", "registry:map", "registry:stats", "registry:about-review"):
+        for name in ("registry:project-list", "registry:map", "stats", "registry:about-review"):
             assert f'href="{reverse(name)}"' in text
 
     def test_it_reads_in_a_constant_number_of_queries(self, client, django_assert_max_num_queries):

@@ -31,7 +31,7 @@ def public_urls():
         reverse("registry:feed"),
         reverse("registry:sitemap"),
         reverse("registry:map"),
-        reverse("registry:stats"),
+        reverse("stats"),
         reverse("registry:about-review"),
         reverse("registry:data-csv"),
         reverse("registry:data-json"),
