@@ -3,7 +3,7 @@
 Read in one query whatever the number of tracks. On PostgreSQL, the tracks with projects
 to show, each joined LATERAL to the ids of its `ORDER BY name, id LIMIT n`: the first
 entries of the index registry_project_tile_idx (track, name, id, over published rows,
-carrying the filtered columns; migrations registry/0006 and 0007), so a track of 10,000
+carrying the filtered columns; registry.publicsql generates it), so a track of 10,000
 projects costs 60 index entries, not a sort of the track (the former row_number() over
 every public row took ~450 ms at 100,000 projects), and a filter is tested on the index
 entries rather than on table rows (a rare two-filter mix read 94,000 table pages: 415 ms);
