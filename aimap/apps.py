@@ -8,4 +8,4 @@ class AimapConfig(AppConfig):
     verbose_name = "AI Innovation Map"
 
     def ready(self):
-        from aimap import security  # noqa: F401 (connects the security log to auth signals)
+        from aimap import checks, security  # noqa: F401 (the system checks; the security log's signals)

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "registry.context_processors.tracks",
+                "review.context_processors.claims",
             ],
         },
     },
@@ -273,6 +274,9 @@ else:
 del EMAIL_HOST
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Innovation Map <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The association's address: the Reply-To of every email to founders (and named in them), so
+# that a reply reaches people rather than the no-reply sender. `check --deploy` warns without it.
+CONTACT_EMAIL = env_str("CONTACT_EMAIL", "")
 
 # --- Security ---------------------------------------------------------------
 

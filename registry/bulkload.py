@@ -33,7 +33,7 @@ from django.utils import timezone
 from registry import counts
 from registry.fields import MultiChoiceField
 from registry.models import Project, PublicCount, PublicCountState
-from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, INDEX_NAME, document
+from registry.search import CREATE_INDEX_SQL, DROP_INDEX_SQL, INDEX_NAME
 
 LARGE_LOAD = 10_000  # more new projects than this: worker processes, indexes and counts made at the end
 INDEX_MEMORY = "256MB"  # maintenance_work_mem for building the search index
@@ -141,6 +141,7 @@ class CopyRows:
 
     def __init__(self, now):
         self.fields = list(Project._meta.concrete_fields)
+        self.derived = [field for field in self.fields if hasattr(field, "derive")]
         self.now = now
         self.fetch = None  # made for the keys of the first row
 
@@ -163,7 +164,8 @@ class CopyRows:
     def row(self, pk, values):
         fields = _Fields(values)
         fields["id"] = pk
-        fields["search_tokens"] = document(fields)
+        for field in self.derived:  # search tokens, the name's key: what pre_save works out
+            fields[field.attname] = field.derive(fields)
         if self.fetch is None:
             self._prepare(fields.keys())
         fields.update(self.constants)

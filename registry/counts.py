@@ -48,12 +48,12 @@ SQL_TYPES = {"ForeignKey": "bigint", "BooleanField": "boolean", "DateTimeField":
 
 def one_of_scopes():
     """{filter name: column} of the filters a scope can stand for with one or more values."""
-    return ProjectFilterSet.scoped(ONE_OF)
+    return {name: filter_.column for name, filter_ in ProjectFilterSet.scoped(ONE_OF).items()}
 
 
 def many_of_scopes():
     """{filter name: column} of the many-of filters a scope can stand for with one value."""
-    return ProjectFilterSet.scoped(MANY_OF)
+    return {name: filter_.column for name, filter_ in ProjectFilterSet.scoped(MANY_OF).items()}
 
 
 def dimensions():
@@ -103,7 +103,9 @@ def keys_function():
     """(scope, dimension, value) of every count a project is in: every scope it belongs to,
     times every dimension value it has. One definition for the triggers, the rebuild and
     the reads, so they cannot disagree."""
-    one_of = ",\n          ".join(f"'{name}:' || {column}" for name, column in one_of_scopes().items())
+    one_of = ",\n          ".join(
+        f"'{name}:' || {filter_.value_sql}" for name, filter_ in ProjectFilterSet.scoped(ONE_OF).items()
+    )
     many_of = "\n    || ".join(_scoped_codes(name, column) for name, column in many_of_scopes().items())
     charted = dimensions()
     single = {name: column for name, column in charted.items() if name not in many_of_scopes()}
@@ -438,10 +440,11 @@ def scopes_for(filterset):
     if len(used) > 1:
         return None
     ((name, value),) = used.items()
-    if name == "track":
-        return sorted({f"track:{track.pk}" for track in value})
-    if name in one_of_scopes():
-        return sorted({f"{name}:{code}" for code in value})
-    if name in many_of_scopes() and len(set(value)) == 1:
-        return [f"{name}:{value[0]}"]
+    filter_ = filterset.filters[name]
+    kind = getattr(filter_, "kind", None)  # the search is no scope
+    if kind not in (ONE_OF, MANY_OF):
+        return None
+    codes = set(filter_.scope_codes(value))
+    if kind == ONE_OF or len(codes) == 1:
+        return sorted(f"{name}:{code}" for code in codes)
     return None

@@ -1,4 +1,4 @@
-"""The Atom feed of newly published projects."""
+"""The Atom feed of newly published projects (the list's filters apply: /feed/?reviewed=1)."""
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
@@ -6,6 +6,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from registry.filters import ProjectFilterSet
 from registry.models import Project
 
 FEED_SIZE = 50
@@ -17,12 +18,12 @@ class NewProjectsFeed(Feed):
     subtitle = _("AI projects reviewed by an independent industry association.")
     link = reverse_lazy("registry:project-list")
 
-    def items(self):
-        return (
-            Project.objects.published()
-            .select_related("track")
-            .order_by("-first_published_at", "-pk")[:FEED_SIZE]
-        )
+    def get_object(self, request, *args, **kwargs):
+        """The list's filters, from the feed's query string (values not understood are ignored)."""
+        return ProjectFilterSet(request.GET, queryset=Project.objects.published().select_related("track"))
+
+    def items(self, filterset):
+        return filterset.qs.order_by("-first_published_at", "-pk")[:FEED_SIZE]
 
     def item_title(self, project):
         return project.display_name

@@ -145,9 +145,41 @@ class SearchTokensField(SchemaOnly, models.TextField):
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
-    def pre_save(self, model_instance, add):
+    @staticmethod
+    def derive(values):
+        """The value for a row's fields: the bulk loader writes it the same way."""
         from registry.search import document
 
-        value = document(model_instance)
+        return document(values)
+
+    def pre_save(self, model_instance, add):
+        value = self.derive(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class NameKeyField(SchemaOnly, models.CharField):
+    """The normalised name of a listing (registry.names.name_key), worked out whenever the row
+    is written, bulk inserts included: what imports match names by."""
+
+    def __init__(self, *args, **kwargs):
+        from registry.names import MAX_KEY_LENGTH
+
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("max_length", MAX_KEY_LENGTH)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def derive(values):
+        """The value for a row's fields (`values.name`): the bulk loader writes it the same way."""
+        from registry.names import name_key
+
+        return name_key(values.name)
+
+    def pre_save(self, model_instance, add):
+        value = self.derive(model_instance)
         setattr(model_instance, self.attname, value)
         return value

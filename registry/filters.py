@@ -92,6 +92,15 @@ class Declared:
     def column(self):
         return Project._meta.get_field(self.field_name).column
 
+    @property
+    def value_sql(self):
+        """SQL of a row's value as the codes of a count scope name it ('stage:growth')."""
+        return self.column
+
+    def scope_codes(self, value):
+        """The codes of the count scopes of a cleaned value (registry.counts.scopes_for)."""
+        return [str(code) for code in value]
+
 
 class OneOfFilter(Declared, django_filters.MultipleChoiceFilter):
     """Rows whose column holds any of the chosen codes."""
@@ -115,6 +124,24 @@ class TrackFilter(OneOfFilter):
 
     def filter(self, qs, value):
         return qs.filter(track__in=[track.pk for track in value]) if value else qs
+
+    def scope_codes(self, value):
+        return [str(track.pk) for track in value]
+
+
+class FlagFilter(OneOfFilter):
+    """A yes/no column offered as one tick box: ticked (`name=1`), only the rows where it is
+    true; any other value is not understood (and so ignored, with a message)."""
+
+    def __init__(self, *args, ticked, **kwargs):
+        super().__init__(*args, choices=[("1", ticked)], **kwargs)
+
+    @property
+    def value_sql(self):
+        return f"CASE WHEN {self.column} THEN '1' ELSE '0' END"
+
+    def filter(self, qs, value):
+        return qs.filter(**{self.field_name: True}) if value else qs
 
 
 class MultiChoiceFilter(OneOfFilter):
@@ -163,6 +190,9 @@ class ProjectFilterSet(django_filters.FilterSet):
     founded_max = YearFilter(
         field_name="founded_year", lookup_expr="lte", label=_("Founded until"), min_value=1900, max_value=2100
     )
+    reviewed = FlagFilter(
+        field_name="verified", label=_("Reviewed"), ticked=_("Only projects reviewed by the association")
+    )
     sort = django_filters.ChoiceFilter(
         method="sort_by",
         choices=[("newest", _("Newest")), ("name", _("Name")), ("founded", _("Founded"))],
@@ -174,8 +204,9 @@ class ProjectFilterSet(django_filters.FilterSet):
         model = Project
         fields = []
 
-    # The side panel's filters, in order; many-of ones are ticked in a list of checkboxes.
-    PANEL = ["track", "stage", "funding_stage", "team_size", "business_models", "target_market",
+    # The side panel's filters, in order; many-of ones are ticked in a list of checkboxes, a
+    # flag (FlagFilter) is one tick box shown above the groups.
+    PANEL = ["reviewed", "track", "stage", "funding_stage", "team_size", "business_models", "target_market",
              "customer_types", "foundation_models", "modalities", "seeking", "status", "hq_country"]  # fmt: skip
 
     def __init__(self, data=None, queryset=None, *, tracks=None, **kwargs):
@@ -221,8 +252,8 @@ class ProjectFilterSet(django_filters.FilterSet):
 
     @classmethod
     def scoped(cls, kind):
-        """{name: column} of the filters of `kind` (ONE_OF or MANY_OF): the kept counts' scopes."""
-        return {name: f.column for name, f in cls.vocabulary().items() if f.kind == kind}
+        """{name: filter} of the filters of `kind` (ONE_OF or MANY_OF): the kept counts' scopes."""
+        return {name: f for name, f in cls.vocabulary().items() if f.kind == kind}
 
     @classmethod
     def charted(cls):
@@ -257,6 +288,7 @@ class ProjectFilterSet(django_filters.FilterSet):
                     "open": bool(given),
                     "invalid": name in errors,
                     "select": name == "hq_country",
+                    "toggle": isinstance(self.filters[name], FlagFilter),
                     "options": [
                         {"value": code, "label": label, "checked": code in chosen} for code, label in choices
                     ],

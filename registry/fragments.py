@@ -45,7 +45,17 @@ def cards_key(projects):
     return digest(
         "cards",
         [
-            (p.slug, p.name, p.name_en, p.tagline, p.logo.name, p.status, p.track.slug, p.track.name)
+            (
+                p.slug,
+                p.name,
+                p.name_en,
+                p.tagline,
+                p.logo.name,
+                p.status,
+                p.track.slug,
+                p.track.name,
+                p.provenance,
+            )
             for p in projects
         ],
     )

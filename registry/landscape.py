@@ -21,11 +21,11 @@ from registry.images import thumbnail_name
 from registry.models import Project
 
 TILES_PER_TRACK = 60
-TILE_FIELDS = ("pk", "name", "slug", "tagline", "logo", "status", "track_id")
+TILE_FIELDS = ("pk", "name", "slug", "tagline", "logo", "status", "track_id", "verified")
 
 
 def first_tiles(projects, track_ids, per_track=TILES_PER_TRACK, *, filtered=False):
-    """{track id: [(pk, name, slug, tagline, logo, status, track id), ...]}: the first
+    """{track id: [(pk, name, slug, tagline, logo, status, track id, verified), ...]}: the first
     `per_track` of `projects` in each of `track_ids`, by name then pk. One query.
     `filtered`: `projects` has filters besides the tracks (the ids are then found first)."""
     track_ids = list(track_ids)
@@ -98,13 +98,14 @@ def _lateral(projects, track_ids, per_track, db, filtered):
 def tiles(rows):
     """Each row of first_tiles as registry/landscape.html shows it (a logo, or the name's first
     letter, linking to the project; its name and tagline in a tooltip): its id, name, tagline,
-    link, logo and thumbnail, and whether the project has closed."""
+    link, logo and thumbnail, whether the project has closed, and whether the association
+    reviewed it (a small mark on the tile)."""
     url = reverse("registry:project-detail", kwargs={"slug": "-"})
     before, after = url.rsplit("-", 1)
     storage = Project._meta.get_field("logo").storage
     thumbnails = {}
     shown = []
-    for pk, name, slug, tagline, logo, status, _track in rows:
+    for pk, name, slug, tagline, logo, status, _track, reviewed in rows:
         if logo and logo not in thumbnails:
             thumbnails[logo] = storage.url(thumbnail_name(logo))
         shown.append(
@@ -116,6 +117,7 @@ def tiles(rows):
                 "logo": logo,
                 "logo_thumbnail_url": thumbnails.get(logo, ""),
                 "closed": status == "closed",
+                "reviewed": reviewed,
             }
         )
     return shown

@@ -105,6 +105,11 @@ class Status(models.TextChoices):
 
 MAX_SECONDARY_TRACKS = 2
 
+# Optional in the schema (unknown on editors' listings whose source does not say), required
+# from founders: their submission form asks for them, and a submission without them cannot
+# be submitted (review.workflow.REQUIRED_TO_SUBMIT).
+FOUNDER_REQUIRED = ("hq_city", "hq_country")
+
 
 def logo_upload_to(instance, filename):
     """A random name: the uploader's file name never reaches the disk."""
@@ -152,7 +157,9 @@ class Listing(models.Model):
     )
     founded_year = YearField(_("founded"), null=True, blank=True, validators=[validate_founded_year])
     hq_city = models.CharField(_("city"), max_length=80, blank=True)
-    hq_country = CountryField(_("country"), default="CN")
+    # Required from founders (FOUNDER_REQUIRED), unknown ("") on editors' listings whose source
+    # does not say: never a default (an import that does not give it leaves it unknown).
+    hq_country = CountryField(_("country"), blank=True)
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, blank=True)
     funding_stage = models.CharField(
         _("funding stage"), max_length=16, choices=FundingStage.choices, blank=True

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from registry.fields import SearchTokensField
+from registry.fields import NameKeyField, SearchTokensField
 from registry.listing import Listing
 from registry.slugs import unique_slug
 
@@ -99,6 +99,14 @@ class Project(Listing):
         FOUNDER = "founder", _("the founder")
         EDITORS = "editors", _("the editors")
 
+    class Provenance(models.TextChoices):
+        """Where a listing's content comes from, as every page and download says it."""
+
+        REVIEWED = "reviewed", _("reviewed by the association")
+        CLAIMED = "claimed", _("claimed by its founder, not yet reviewed")
+        LISTED = "listed", _("listed by the editors, not yet reviewed")
+        SUBMITTED = "submitted", _("listed by its founder, not yet reviewed")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -121,9 +129,15 @@ class Project(Listing):
     featured = models.BooleanField(_("featured"), default=False)
     verified = models.BooleanField(_("reviewed by the association"), default=False)
     verified_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed by its founder on"), null=True, blank=True)
+    # Where an editors' listing came from (an import's source): credited on its page.
+    source_name = models.CharField(_("source"), max_length=200, blank=True)
+    source_url = models.URLField(_("source address"), max_length=300, blank=True)
+    source_licence = models.CharField(_("source licence"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_tokens = SearchTokensField(_("search tokens"))
+    name_key = NameKeyField(_("name key"), help_text=_("The name as imports match it (registry.names)."))
 
     objects = ProjectQuerySet.as_manager()
 
@@ -159,6 +173,62 @@ class Project(Listing):
 
     def get_absolute_url(self):
         return reverse("registry:project-detail", kwargs={"slug": self.slug})
+
+    @staticmethod
+    def provenance_of(verified, claimed_at, listed_by):
+        """The Provenance of a listing with these values (the downloads read them as columns)."""
+        if verified:
+            return Project.Provenance.REVIEWED
+        if claimed_at:
+            return Project.Provenance.CLAIMED
+        if listed_by == Project.ListedBy.EDITORS:
+            return Project.Provenance.LISTED
+        return Project.Provenance.SUBMITTED
+
+    @property
+    def provenance(self):
+        return self.provenance_of(self.verified, self.claimed_at, self.listed_by)
+
+    @property
+    def provenance_date(self):
+        """When what the provenance says happened: the review, the claim, the listing."""
+        return (
+            {
+                self.Provenance.REVIEWED: self.verified_at,
+                self.Provenance.CLAIMED: self.claimed_at,
+            }.get(self.provenance)
+            or self.first_published_at
+            or self.published_at
+        )
+
+    @staticmethod
+    def source_text(name, url, licence):
+        """An import's source as one text (the downloads' `source` column)."""
+        return " ".join(part for part in (name, f"({licence})" if licence else "", url) if part)
+
+    @property
+    def source(self):
+        return self.source_text(self.source_name, self.source_url, self.source_licence)
+
+    class PublicState(models.TextChoices):
+        """Where the listing stands with the public, whatever its submissions' states."""
+
+        PUBLIC = "public", _("on the map")
+        SCHEDULED = "scheduled", _("scheduled")
+        TAKEN_DOWN = "taken_down", _("taken down")
+        NEVER = "never", _("never published")
+
+    @property
+    def public_state(self):
+        if self.published and self.published_at:
+            return (
+                self.PublicState.PUBLIC if self.published_at <= timezone.now() else self.PublicState.SCHEDULED
+            )
+        return self.PublicState.TAKEN_DOWN if self.first_published_at else self.PublicState.NEVER
+
+    @property
+    def public_state_label(self):
+        return self.PublicState(self.public_state).label
 
     @property
     def is_public(self):

@@ -26,7 +26,19 @@ from registry.models import Project, Track
 # The schema's fields as published: the contact address only when the founder chose to
 # show it, and never the choice itself.
 SCHEMA_COLUMNS = [name for name in listing_field_names() if name != "show_contact_email"]
-READ_ONLY_COLUMNS = ["url", "logo_url", "verified", "listed_by", "published_at", "updated_at"]
+READ_ONLY_COLUMNS = [
+    "url",
+    "logo_url",
+    "verified",
+    "listed_by",
+    "published_at",
+    "updated_at",
+    # where the content comes from (Project.provenance), when the association reviewed it, and
+    # an editors' listing's source (name, licence, address)
+    "provenance",
+    "reviewed_at",
+    "source",
+]
 COLUMNS = SCHEMA_COLUMNS + READ_ONLY_COLUMNS
 MULTI_VALUED = {"secondary_tracks"} | {
     field.name for field in Listing._meta.local_fields if isinstance(field, MultiChoiceField)
@@ -64,6 +76,9 @@ def record(project, absolute):
         listed_by=project.listed_by,
         published_at=project.published_at.isoformat() if project.published_at else None,
         updated_at=project.updated_at.isoformat() if project.updated_at else None,
+        provenance=str(project.provenance),
+        reviewed_at=project.verified_at.isoformat() if project.verified and project.verified_at else None,
+        source=project.source,
     )
     return data
 
@@ -131,12 +146,18 @@ def _export_plan():
                 plan.flags.append(position)
             elif field.null or not isinstance(field, models.CharField | models.TextField):
                 plan.other.append(position)  # numbers, or text that may be NULL
-    # record() adds: url, logo_url, verified, listed_by, published_at, updated_at.
-    assert READ_ONLY_COLUMNS == ["url", "logo_url", "verified", "listed_by", "published_at", "updated_at"]
-    plan.sources += ["show_contact_email", "verified", "listed_by", "published_at", "updated_at"]
+    # record() adds: url, logo_url, verified, listed_by, published_at, updated_at, provenance,
+    # reviewed_at, source; from these columns (the times by name: PostgreSQL writes them as text).
+    assert READ_ONLY_COLUMNS == [
+        "url", "logo_url", "verified", "listed_by", "published_at", "updated_at", "provenance", "reviewed_at",
+        "source",
+    ]  # fmt: skip
+    plan.sources += ["show_contact_email", "verified", "listed_by", "published_at", "updated_at", "verified_at",
+                     "claimed_at", "source_name", "source_url", "source_licence"]  # fmt: skip
+    plan.times = ("published_at", "updated_at", "verified_at")
     schema = len(SCHEMA_COLUMNS)
     plan.flags.append(schema + 2)  # verified
-    plan.other += [schema + 4, schema + 5]  # the times: ISO text or None
+    plan.other += [schema + 4, schema + 5, schema + 7]  # the times: ISO text or None
     plan.slug, plan.logo, plan.email = (SCHEMA_COLUMNS.index(n) for n in ("slug", "logo", "contact_email"))
     return plan
 
@@ -215,6 +236,14 @@ def _utc_text(name):
     )
 
 
+def provenance_of(verified, claimed_at, listed_by):
+    """Project.provenance_of() as the downloads write it: its code."""
+    return str(Project.provenance_of(verified, claimed_at, listed_by).value)
+
+
+source_text = Project.source_text
+
+
 def export_records(queryset, absolute, *, fetch=None):
     """record() of every project of `queryset` (published projects, filtered and ordered), as
     a list of values in COLUMNS order. Reads `fetch` projects at a time, then their secondary
@@ -226,9 +255,8 @@ def export_records(queryset, absolute, *, fetch=None):
     times_as_text = connection.vendor == "postgresql" and connection.timezone is UTC
     annotations, sources = plan.annotations, plan.sources
     if times_as_text:
-        annotations = {**annotations, "_published_at_text": _utc_text("published_at")}
-        annotations["_updated_at_text"] = _utc_text("updated_at")
-        sources = [*sources[:-2], "_published_at_text", "_updated_at_text"]
+        annotations = {**annotations, **{f"_{name}_text": _utc_text(name) for name in plan.times}}
+        sources = [f"_{name}_text" if name in plan.times else name for name in sources]
     rows = (
         queryset.select_related(None)
         .prefetch_related(None)
@@ -262,15 +290,18 @@ def export_records(queryset, absolute, *, fetch=None):
                 countries[code] = Project(hq_country=code).hq_country.code or ""
             row[country] = countries[code]
             row[logo] = row[logo] or ""
-            show_email, verified, listed_by, published_at, updated_at = values[schema:]
+            (show_email, verified, listed_by, published_at, updated_at, verified_at, claimed_at,
+             source_name, source_url, source_licence) = values[schema:]  # fmt: skip
             if not show_email:
                 row[email] = ""
             if times_as_text:  # "2025-03-01T08:30:15.000000" -> "2025-03-01T08:30:15+00:00"
                 published_at = published_at and published_at.removesuffix(".000000") + "+00:00"
                 updated_at = updated_at and updated_at.removesuffix(".000000") + "+00:00"
+                verified_at = verified_at and verified_at.removesuffix(".000000") + "+00:00"
             else:
                 published_at = published_at.isoformat() if published_at else None
                 updated_at = updated_at.isoformat() if updated_at else None
+                verified_at = verified_at.isoformat() if verified_at else None
             row += (
                 project_url(row[slug]),
                 logo_url(row[logo]),
@@ -278,6 +309,9 @@ def export_records(queryset, absolute, *, fetch=None):
                 listed_by,
                 published_at,
                 updated_at,
+                provenance_of(verified, claimed_at, listed_by),
+                verified_at if verified else None,
+                source_text(source_name, source_url, source_licence),
             )
             yield row
 
@@ -293,7 +327,8 @@ def csv_pieces(records, piece=None):
     lists, flags, other = [plan.tracks, *plan.multi], plan.flags, plan.other
     # Cells that never need quotes nor a formula guard: true/false, the choices' codes (ours,
     # letters first, checked on the way in), the country code and the times (ISO, digits first).
-    plain = {*flags, *plan.multi, plan.country, len(SCHEMA_COLUMNS) + 4, len(SCHEMA_COLUMNS) + 5}
+    schema = len(SCHEMA_COLUMNS)
+    plain = {*flags, *plan.multi, plan.country, schema + 4, schema + 5, schema + 6, schema + 7}
     checked = [position for position in range(len(COLUMNS)) if position not in plain]
     lines = []
     for row in records:

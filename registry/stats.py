@@ -287,7 +287,7 @@ def public_numbers():
         found = count_afresh(Project.objects.published(), ("track", "hq_country", "reviewed"))
     numbers = {
         "projects": found.total("*"),
-        "countries": len(found.get("hq_country")),
+        "countries": countries_in(found),
         "reviewed": found.total("reviewed"),
     }
     return numbers, found.as_dict("track", int)
@@ -301,6 +301,11 @@ def track_counts(filterset):
 # --- Charts -------------------------------------------------------------------------------
 
 
+def countries_in(found):
+    """How many countries and regions the projects are in (an unknown country is none)."""
+    return sum(1 for code, _n in found.get("hq_country") if code)
+
+
 def by_track(found, tracks):
     per_track = found.as_dict("track", int)
     rows = [
@@ -310,11 +315,19 @@ def by_track(found, tracks):
 
 
 def by_country(found):
-    per_country = sorted(found.get("hq_country"), key=lambda item: (-item[1], item[0]))
+    """The TOP_COUNTRIES countries with most projects, the others summed, then the projects
+    whose country is unknown (an editors' listing whose source did not say): never counted
+    under any country."""
+    per_country = sorted(
+        [(code, n) for code, n in found.get("hq_country") if code], key=lambda item: (-item[1], item[0])
+    )
     rows = [Row(countries.name(code) or code, n, code=code) for code, n in per_country[:TOP_COUNTRIES]]
     rest = sum(n for _code, n in per_country[TOP_COUNTRIES:])
     if rest:
         rows.append(Row(str(_("Other countries and regions")), rest))
+    unknown = found.as_dict("hq_country").get("", 0)
+    if unknown:
+        rows.append(Row(str(_("Unknown")), unknown))
     return Chart("country", _("Projects per country or region"), _("Country"), rows, param="hq_country")
 
 
@@ -399,7 +412,7 @@ def project_stats(filterset, tracks, params):
     ]
     headline = {
         "projects": found.total("*"),
-        "countries": len(found.get("hq_country")),
+        "countries": countries_in(found),
         "reviewed": found.total("reviewed"),
     }
     return headline, [chart.lay_out().link_rows(params) for chart in charts]

@@ -44,8 +44,20 @@ def home(request):
 
 PAGE_SIZES = (24, 48, 96)
 
-# What a project card shows (registry/project_list.html#card), with its track.
-CARD_FIELDS = ("name", "name_en", "slug", "tagline", "logo", "status", "track")
+# What a project card shows (registry/project_list.html#card), with its track and its
+# provenance (Project.provenance).
+CARD_FIELDS = (
+    "name",
+    "name_en",
+    "slug",
+    "tagline",
+    "logo",
+    "status",
+    "track",
+    "verified",
+    "claimed_at",
+    "listed_by",
+)
 
 
 def page_size(request):

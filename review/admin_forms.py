@@ -201,6 +201,20 @@ class ImportUploadForm(forms.Form):
         required=False,
         help_text=_("Tick for an open-data export of the map; otherwise imported addresses are not shown."),
     )
+    source_name = forms.CharField(
+        label=_("Source"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Who published the list, credited on every listing it brings, e.g. LF AI & Data Landscape."
+        ),
+    )
+    source_url = forms.URLField(
+        label=_("Source address"), max_length=300, required=False, assume_scheme="https"
+    )
+    source_licence = forms.CharField(
+        label=_("Source licence"), max_length=100, required=False, help_text=_("e.g. CC-BY-4.0")
+    )
 
     def _check_size(self, name, limit_mb):
         upload = self.cleaned_data.get(name)
@@ -229,6 +243,20 @@ class ImportConfirmForm(forms.Form):
         ],
     )
     include = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    NOW, LATER = "now", "later"
+    publish = forms.ChoiceField(
+        label=_("New listings"),
+        widget=forms.RadioSelect,
+        initial=NOW,
+        required=False,  # not given: now, as before this choice existed
+        choices=[
+            (NOW, _("Publish them now, as listed by the editors (shown as not yet reviewed)")),
+            (
+                LATER,
+                _("Import them unpublished: publish them later from the projects list, or through review"),
+            ),
+        ],
+    )
 
     def __init__(self, *args, flagged_lines=(), **kwargs):
         super().__init__(*args, **kwargs)

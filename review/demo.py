@@ -69,6 +69,8 @@ def seed_submissions():
             track=Track.objects.get(slug=track_slug),
             website=f"https://{name_en.lower().replace(' ', '-')}.example/",
             organization="示例科技 (Demo)",
+            hq_city="杭州",
+            hq_country="CN",
             language="zh-hans",
         )
         submission = workflow.create(by=founder, content=content)

@@ -46,12 +46,15 @@ def notify_founder(*, action, submission=None, project=None, recipient, actor, n
         "project": project,
         "note": note,
         "site_url": settings.SITE_URL,
+        "contact_email": settings.CONTACT_EMAIL,
     }
 
     def send():
         try:
             subject, text, html = render(action, context, language)
-            message = EmailMultiAlternatives(subject, text, to=[recipient.email])
+            # Replies reach the association (CONTACT_EMAIL), not the no-reply sender.
+            reply_to = [settings.CONTACT_EMAIL] if settings.CONTACT_EMAIL else None
+            message = EmailMultiAlternatives(subject, text, to=[recipient.email], reply_to=reply_to)
             message.attach_alternative(html, "text/html")
             message.send()
         except Exception as error:  # the decision stands; staff must see that the mail did not go

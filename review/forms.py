@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.forms import ListingFormMixin
 from registry.images import inspect_logo, save_logo
-from registry.listing import Listing
+from registry.listing import FOUNDER_REQUIRED, Listing
 from review.models import Submission
 
 # The form's sections, in order. Names only: every field's definition is the listing's.
@@ -76,6 +76,16 @@ class SubmissionForm(ListingFormMixin, forms.ModelForm):
                 field.required = name == "version" and field.required
         if not draft:
             self.fields["track"].required = True
+            for name in FOUNDER_REQUIRED:  # optional on editors' listings, never on a founder's
+                self.fields[name].required = True
+        if (
+            self.instance.kind == Submission.Kind.NEW
+            and not self.instance.pk
+            and not self.initial.get("hq_country")
+        ):
+            # Preselected on a new project (most founders are in China), never on a copy of a
+            # listing whose country is unknown.
+            self.initial["hq_country"] = "CN"
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -21,7 +21,7 @@ from review.admin_forms import ImportConfirmForm, ImportUploadForm
 from review.models import ListImport
 from review.roles import is_editor
 
-PREVIEW_ROWS = 200  # rows without problems shown in a preview; problems are always all shown
+PREVIEW_ROWS = 2500  # rows without problems shown in a preview (a real list's); problems are always all shown
 REPORT_ROWS = 500  # rows with problems kept in an import's summary
 
 
@@ -116,6 +116,9 @@ class ListImportAdmin(admin.ModelAdmin):
                     logos=logo_bytes,
                     encoding=form.cleaned_data["encoding"],
                     public_contact_emails=form.cleaned_data["public_contact_emails"],
+                    source_name=form.cleaned_data["source_name"],
+                    source_url=form.cleaned_data["source_url"],
+                    source_licence=form.cleaned_data["source_licence"],
                     summary=plan.counts,
                     created_by=request.user,
                 )
@@ -175,6 +178,8 @@ class ListImportAdmin(admin.ModelAdmin):
                     others=others[:PREVIEW_ROWS],
                     others_hidden=max(0, len(others) - PREVIEW_ROWS),
                     confirm_form=ImportConfirmForm(flagged_lines=flagged),
+                    per_track=plan.totals("track"),
+                    per_country=plan.totals("hq_country"),
                 )
         return TemplateResponse(request, "admin/review/listimport/preview.html", context)
 
@@ -204,6 +209,8 @@ class ListImportAdmin(admin.ModelAdmin):
                     source=batch.file_name,
                     all_or_nothing=form.cleaned_data["mode"] == ImportConfirmForm.ALL_OR_NOTHING,
                     include_flagged=form.cleaned_data["include"],
+                    origin=importing.Origin(batch.source_name, batch.source_url, batch.source_licence),
+                    publish=form.cleaned_data["publish"] != ImportConfirmForm.LATER,
                 )
                 if result.applied:
                     batch.state, batch.applied_at = ListImport.State.APPLIED, timezone.now()

@@ -31,6 +31,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -40,7 +41,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_slug
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -50,6 +50,7 @@ from registry.fields import MultiChoiceField
 from registry.images import LOGO_MAX_BYTES, save_logo, thumbnail_name
 from registry.listing import Listing, listing_field_names, secondary_track_errors
 from registry.models import Project, Track
+from registry.names import name_key
 from registry.opendata import FORMULA_PREFIXES, READ_ONLY_COLUMNS
 from registry.slugs import unique_slug
 from registry.spreadsheets import AUTO, SpreadsheetError, read_table
@@ -113,6 +114,70 @@ class Row:
     def flagged(self):
         return bool(self.similar) and self.action == "create"
 
+    def given(self, name):
+        """Whether the file gives this row a value for `name` (a column there, not empty)."""
+        return self.values.get(name) not in (None, "", [])
+
+    def value(self, name):
+        """The listing's `name` once the row is written: the row's value, or for a field the
+        file does not give, the matched listing's (an update) or unknown (a new listing)."""
+        if name in self.values:
+            return self.values[name]
+        if self.project is not None:
+            return getattr(self.project, name)
+        return Listing._meta.get_field(name).get_default()
+
+    @property
+    def shown(self):
+        """What the preview shows of every row: its track, country, stage and status, "—"
+        for unknown."""
+        return {name: display(name, self.value(name)) for name in PREVIEWED}
+
+    @property
+    def diffs(self):
+        """(label, old, new) of each field an update changes."""
+        if self.project is None:
+            return []
+        found = []
+        for name in self.changes:
+            label = Listing._meta.get_field(name).verbose_name
+            if name == "secondary_tracks":
+                old = display(name, list(self.project.secondary_tracks.all()))
+                new = display(name, self.secondary or [])
+            elif name == "logo":
+                old, new = (
+                    display(name, self.project.logo.name),
+                    display(name, self.logo[0] if self.logo else ""),
+                )
+            else:
+                old, new = display(name, getattr(self.project, name)), display(name, self.values[name])
+            found.append((label, old, new))
+        return found
+
+
+# The fields every row of the preview shows.
+PREVIEWED = ("track", "hq_country", "stage", "status")
+UNKNOWN = "—"
+
+
+def display(name, value):
+    """A listing field's value as a person reads it (labels, names; "—" for unknown)."""
+    if name in ("secondary_tracks",):
+        return ", ".join(track.name for track in value) or UNKNOWN
+    field = Listing._meta.get_field(name)
+    if name == "track":
+        return value.name if value else UNKNOWN
+    if name == "hq_country":
+        code = str(getattr(value, "code", value) or "")
+        return str(countries.name(code) or code) if code else UNKNOWN
+    if isinstance(field, MultiChoiceField):
+        return ", ".join(str(label) for label in field.labels(value)) or UNKNOWN
+    if field.choices:
+        return str(dict(field.choices).get(value, value)) if value else UNKNOWN
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value) if value not in (None, "") else UNKNOWN
+
 
 @dataclass
 class Plan:
@@ -136,6 +201,14 @@ class Plan:
     @property
     def has_errors(self):
         return any(row.action == "error" for row in self.rows)
+
+    def totals(self, name):
+        """[(shown value, rows)] of the rows that will be on the map (new, updated, unchanged)
+        by `name` (track or hq_country), most rows first: what the file brings, whole."""
+        counted = Counter(
+            row.shown[name] for row in self.rows if row.action in ("create", "update", "unchanged")
+        )
+        return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
 
 
 @dataclass
@@ -412,7 +485,7 @@ def _year(text):
 
 def _country(text):
     if not text:
-        return Listing._meta.get_field("hq_country").get_default()
+        return ""  # unknown: the file does not say (never a default)
     if len(text) == 2 and text.upper() in countries:
         return text.upper()
     for language in ("en", "zh-hans"):
@@ -510,7 +583,8 @@ def _check_fields(row):
 
 
 def normalised_name(name):
-    return re.sub(r"\s+", " ", _fold(name))
+    """The key names are matched by: the one stored with every listing (Project.name_key)."""
+    return name_key(name)
 
 
 def _key(values):
@@ -600,7 +674,7 @@ class _Holdings:
         found, names = [], sorted(names)
         for start in range(0, len(names), 500):
             chunk = names[start : start + 500]
-            found.extend(projects.annotate(lname=Lower("name")).filter(lname__in=chunk))
+            found.extend(projects.filter(name_key__in=chunk))
         return found
 
     def find(self, key):
@@ -663,6 +737,8 @@ def apply_import(
     all_or_nothing=False,
     include_flagged=(),
     dry_run=False,
+    origin=None,
+    publish=True,
 ):
     """Plan `data` again (the database may have changed since the preview) and write it,
     all in one transaction. `include_flagged`: lines of flagged rows the editor wants
@@ -691,7 +767,9 @@ def apply_import(
                 result.message = _("Dry run: nothing was written.")
                 return result
             creates = [row for row in plan.rows if row.action == "create"]
-            projects = _create_all(creates, timezone.now(), stored)
+            projects = _create_all(
+                creates, timezone.now(), stored, origin=origin or Origin(), publish=publish
+            )
             events = [
                 audit.entry(
                     project=project,
@@ -758,9 +836,20 @@ def _store_logo(row, stored):
     return stored[key]
 
 
-def _create_all(rows, now, stored):
+@dataclass(frozen=True)
+class Origin:
+    """Where a list comes from (its publisher's name, an address, its licence), credited on
+    every listing it brings (Project.source_*)."""
+
+    name: str = ""
+    url: str = ""
+    licence: str = ""
+
+
+def _create_all(rows, now, stored, *, origin, publish):
     """New listings for `rows`, inserted in batches (a row's own save() and secondary-track
-    set() would cost several queries each)."""
+    set() would cost several queries each): published now as listed by the editors, or held
+    unpublished (`publish` false) for an editor to publish later."""
     used = set()
 
     def taken(slug):
@@ -768,8 +857,16 @@ def _create_all(rows, now, stored):
 
     projects = []
     for row in rows:
-        project = Project(listed_by=Project.ListedBy.EDITORS, owner=None, verified=False)
-        project.publish(at=now)
+        project = Project(
+            listed_by=Project.ListedBy.EDITORS,
+            owner=None,
+            verified=False,
+            source_name=origin.name,
+            source_url=origin.url,
+            source_licence=origin.licence,
+        )
+        if publish:
+            project.publish(at=now)
         _assign(project, row)
         if not project.slug:
             project.slug = unique_slug(project.name, project.name_en, taken=taken)

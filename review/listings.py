@@ -85,3 +85,23 @@ def edit(project, *, by, changed_fields, secondary_tracks=None):
         project.secondary_tracks.set(secondary_tracks or ())
     audit.record(project=project, by=by, action="edit_listing", changed_fields=changed_fields)
     return project
+
+
+@transaction.atomic
+def forget_default_country(project, *, source):
+    """Make unknown the country an import gave an editors' listing only as the former default
+    (CN), the file's row at `source` ("line N of FILE") giving none
+    (manage.py unknown_imported_countries). A system repair: no editor, an Event all the same."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    if locked.hq_country != "CN" or locked.verified or locked.owner_id:
+        return locked
+    locked.hq_country = ""
+    locked.save(update_fields=["hq_country", "updated_at"])
+    audit.record(
+        project=locked,
+        by=None,
+        action="unknown_country",
+        detail=f"{source} gave no country; CN was only the former default",
+        changed_fields=["hq_country"],
+    )
+    return locked

@@ -278,6 +278,8 @@ ACTION_LABELS = {
     "publish": _("Published"),
     "unpublish": _("Unpublished"),
     "republish": _("Published again"),
+    "publish_listing": _("Published by the editors"),
+    "unknown_country": _("Country made unknown (its import gave none)"),
     "assign": _("Reviewer assigned"),
     "review": _("Reviewed"),
     "mail_failed": _("Email not delivered"),
@@ -421,6 +423,10 @@ class ListImport(models.Model):
     logos = models.BinaryField(_("logos"), null=True, blank=True)
     encoding = models.CharField(_("encoding"), max_length=16, default="auto")
     public_contact_emails = models.BooleanField(_("contact emails in the file are public"), default=False)
+    # Where the list comes from: credited on every listing it brings (registry Project.source_*).
+    source_name = models.CharField(_("source"), max_length=200, blank=True)
+    source_url = models.URLField(_("source address"), max_length=300, blank=True)
+    source_licence = models.CharField(_("source licence"), max_length=100, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PREVIEWED)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     created_by = models.ForeignKey(

@@ -72,7 +72,7 @@ class ProjectAdmin(admin.ModelAdmin):
     # Publication goes through review.workflow (unpublish/republish buttons, with a reason
     # kept in the audit trail), never through this form.
     readonly_fields = ["published", "published_at", "first_published_at", "created_at", "updated_at"]
-    actions = ["feature", "unfeature", "export_csv", "export_xlsx"]
+    actions = ["feature", "unfeature", "publish_listings", "export_csv", "export_xlsx"]
     fieldsets = [
         (_("Basics"), {"fields": ["name", "name_en", "slug", "tagline", "description", "logo"]}),
         (_("Tracks"), {"fields": ["track", "secondary_tracks"]}),
@@ -143,9 +143,9 @@ class ProjectAdmin(admin.ModelAdmin):
 
     # --- Feature / stop featuring: one review.listings call per project ------------------------
 
-    def _set_featured(self, request, queryset, call):
-        """Feature (or stop featuring) each selected project the editor may change; the
-        others are counted in a warning and left as they were. Returns how many were done."""
+    def _each_selected(self, request, queryset, call):
+        """Call `call` on each selected project the editor may change (feature, stop featuring, publish);
+        the others are counted in a warning and left as they were. Returns how many were done."""
         conflicted = conflicted_project_ids(request.user, queryset)
         done = 0
         for project in queryset.exclude(pk__in=conflicted).order_by("pk"):
@@ -168,13 +168,26 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Feature the selected projects"), permissions=["change"])
     def feature(self, request, queryset):
-        if count := self._set_featured(request, queryset, listings.feature):
+        if count := self._each_selected(request, queryset, listings.feature):
             messages.success(request, gettext("%(count)s project(s) featured.") % {"count": count})
 
     @admin.action(description=_("Stop featuring the selected projects"), permissions=["change"])
     def unfeature(self, request, queryset):
-        if count := self._set_featured(request, queryset, listings.unfeature):
+        if count := self._each_selected(request, queryset, listings.unfeature):
             messages.success(request, gettext("%(count)s project(s) no longer featured.") % {"count": count})
+
+    @admin.action(description=_("Publish the selected unpublished listings"), permissions=["change"])
+    def publish_listings(self, request, queryset):
+        """Editors' listings imported unpublished, put on the map in bulk (review.workflow:
+        each with its Event); listings already on the map are left as they are."""
+        reason = gettext("Published from the list of projects.")
+        count = self._each_selected(
+            request,
+            queryset.filter(published=False),
+            lambda project, by: workflow.republish(project, by=by, reason=reason),
+        )
+        if count:
+            messages.success(request, gettext("%(count)s project(s) published.") % {"count": count})
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_import": is_editor(request.user)}

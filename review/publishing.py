@@ -31,7 +31,10 @@ def write_project(submission, *, publish_at=None):
     new:    a new Project owned by the founder, published at `publish_at` (or now);
     update: the Project takes the proposed content; its slug, dates and published flag stay;
     claim:  the Project gets the founder as its owner; its content stays.
-    Every kind marks the listing as reviewed by the association.
+    A new project and an update mark the listing as reviewed by the association (its content
+    was reviewed); a claim marks it claimed (the association checked who runs it, not what
+    the listing says: an unreviewed listing stays unreviewed until its founder's first
+    reviewed update).
     """
     now = timezone.now()
     if submission.kind == Kind.NEW:
@@ -44,13 +47,14 @@ def write_project(submission, *, publish_at=None):
     if submission.kind in (Kind.NEW, Kind.UPDATE):
         copy_listing(submission, project)
     if submission.kind == Kind.CLAIM:
-        project.owner = submission.owner
+        project.owner, project.claimed_at = submission.owner, now
 
     if submission.kind == Kind.NEW:
         project.publish(at=publish_at or now)
     # An update or a claim changes content or owner only: a project an editor took down
     # stays down until an editor republishes it (review.workflow.republish).
-    project.verified, project.verified_at = True, now
+    if submission.kind in (Kind.NEW, Kind.UPDATE):
+        project.verified, project.verified_at = True, now
     project.save()
     if submission.kind in (Kind.NEW, Kind.UPDATE):
         project.secondary_tracks.set(submission.secondary_tracks.all())

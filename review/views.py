@@ -14,7 +14,7 @@ from registry.listing import copy_listing
 from registry.models import Project
 from review import workflow
 from review.forms import ClaimForm, SubmissionForm, WithdrawForm
-from review.models import INTERNAL_ACTIONS, Submission
+from review.models import INTERNAL_ACTIONS, Event, Submission
 from review.workflow import TransitionError
 
 SUBMIT = "submit"
@@ -62,7 +62,13 @@ def dashboard(request):
         .select_related("track", "project")
         .prefetch_related("events")
     )
-    projects = Project.objects.filter(owner=request.user).select_related("track").order_by("name")
+    projects = list(Project.objects.filter(owner=request.user).select_related("track").order_by("name"))
+    # Why and when a project was taken off the map: the latest unpublish in its audit trail.
+    taken_down = {}
+    for event in Event.objects.filter(project__in=projects, action="unpublish").order_by("created_at", "pk"):
+        taken_down[event.project_id] = event
+    for project in projects:
+        project.take_down = taken_down.get(project.pk) if project.public_state == "taken_down" else None
     return render(request, "review/dashboard.html", {"submissions": submissions, "projects": projects})
 
 

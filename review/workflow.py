@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from registry.listing import Listing, copy_listing
+from registry.listing import FOUNDER_REQUIRED, Listing, copy_listing
 from registry.models import Project
 from review import audit, emails, publishing
 from review.models import Conflict, Event, Review, Submission
@@ -52,7 +52,10 @@ State = Submission.State
 Kind = Submission.Kind
 
 # What must be filled in before a submission can be submitted: what the listing requires.
-REQUIRED_TO_SUBMIT = tuple(field.name for field in Listing._meta.local_fields if not field.blank)
+REQUIRED_TO_SUBMIT = (
+    *(field.name for field in Listing._meta.local_fields if not field.blank),
+    *FOUNDER_REQUIRED,
+)
 
 
 @dataclass(frozen=True)
@@ -614,7 +617,8 @@ def unpublish(project, *, by, reason):
 
 @transaction.atomic
 def republish(project, *, by, reason):
-    """An editor puts an unpublished project back on the map."""
+    """An editor puts an unpublished project on the map: back, or for the first time (an
+    editors' listing imported unpublished)."""
     locked = _lock_project(project)
     _check_project_editor(by, locked, reason)
     if locked.published:
@@ -626,7 +630,9 @@ def republish(project, *, by, reason):
     locked.publish(at=kept or now)
     locked.save(update_fields=[*Project.PUBLICATION_FIELDS, "updated_at"])
     changed = [name for name, value in before.items() if getattr(locked, name) != value]
-    _record(None, project=locked, by=by, action="republish", note=reason.strip(), changed_fields=changed)
+    # the first publication of a listing imported unpublished, or a return to the map
+    action = "republish" if before["first_published_at"] else "publish_listing"
+    _record(None, project=locked, by=by, action=action, note=reason.strip(), changed_fields=changed)
     return locked
 
 

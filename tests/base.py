@@ -57,6 +57,8 @@ def make_submission(owner, *, state="draft", kind="new", project=None, track_slu
     fields.setdefault("name", f"Proposed project {number}")
     fields.setdefault("tagline", "A proposal made by a test")
     fields.setdefault("description", "What it does.\n\nWho it is for.")
+    fields.setdefault("hq_city", "杭州")  # founders give their city and country (FOUNDER_REQUIRED)
+    fields.setdefault("hq_country", "CN")
     return Submission.objects.create(
         owner=owner,
         state=state,
@@ -74,6 +76,7 @@ def content(*, draft=True, instance=None, files=None, **data):
     if "track" in data and isinstance(data["track"], str):
         data["track"] = track(data["track"]).pk
     data.setdefault("hq_country", "CN")
+    data.setdefault("hq_city", "杭州")
     data.setdefault("status", "active")
     if instance is not None:
         data.setdefault("version", instance.version)

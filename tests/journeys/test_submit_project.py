@@ -119,6 +119,7 @@ def test_a_founder_signs_up_saves_a_draft_and_submits_it_later(page, tmp_path):
     form.locator("select[name=track]").select_option(str(track.pk))
     form.locator("input[name=modalities][value=text]").check()
     form.locator("input[name=website]").fill("https://lingxi.example/")
+    form.locator("input[name=hq_city]").fill("杭州")  # the country is preselected (CN)
     form.locator("input[name=logo]").set_input_files(str(logo))
     assert form.locator("input[name=tagline] + .char-counter").inner_text() == "14 / 140"
     screenshot(page, "submit-1-filled-form")

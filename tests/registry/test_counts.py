@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from registry import counts, demo
 from registry.fields import has_any
+from registry.filters import FlagFilter, ProjectFilterSet
 from registry.models import Project, PublicCount, PublicCountState
 from registry.stats import count_afresh
 from review import workflow
@@ -45,9 +46,12 @@ def public_at(at, scope=""):
     if not scope:
         return projects
     name, value = scope.split(":", 1)
+    filter_ = ProjectFilterSet.base_filters[name]
     if name in MANY_OF:
-        return projects.filter(has_any(name, [value]))
-    return projects.filter(**{"track_id" if name == "track" else name: value})
+        return projects.filter(has_any(filter_.field_name, [value]))
+    if isinstance(filter_, FlagFilter):  # 'reviewed:1' / 'reviewed:0'
+        return projects.filter(**{filter_.field_name: value == "1"})
+    return projects.filter(**{filter_.column: value})
 
 
 def as_dicts(found):
@@ -210,6 +214,11 @@ class TestTime:
 
 
 class TestScopes:
+    def test_the_reviewed_scope_counts_the_reviewed_projects(self):
+        varied_projects()
+        assert assert_agrees(("reviewed:1",)).total() == 1
+        assert assert_agrees(("reviewed:0",)).total() == 3
+
     def test_several_values_of_one_filter_add_up(self):
         varied_projects()
         coding, video = track("coding").pk, track("video").pk
@@ -228,7 +237,9 @@ class TestScopes:
         assert scopes({"track": "coding"}) == [f"track:{coding}"]
         assert scopes({"stage": ["growth", "idea", "growth"]}) == ["stage:growth", "stage:idea"]
         assert scopes({"business_models": "usage"}) == ["business_models:usage"]
+        assert scopes({"reviewed": "1"}) == ["reviewed:1"]
         assert scopes({"stage": "nonsense"}) == [""]  # ignored, as the list ignores it
+        assert scopes({"reviewed": "banana"}) == [""]
         for query in ({"business_models": ["usage", "license"]}, {"q": "x"}, {"hq_city": "杭州"},
                       {"founded_min": "2020"}, {"track": "coding", "stage": "idea"}):  # fmt: skip
             assert scopes(query) is None, query

@@ -151,11 +151,12 @@ def test_htmx_requests_get_only_the_results(client, projects):
 
 
 # What Django's own widgets render for the panel (the template before it was built in one pass).
-WIDGET_PANEL = """{% for field in filterset.panel_fields %}
+# A flag (reviewed only) is one switch instead (test_a_flag_is_one_switch_always_in_view).
+WIDGET_PANEL = """{% for field in filterset.panel_fields %}{% if field.name != "reviewed" %}
   <details class="filter-group" {% if field.value %}open{% endif %}>
     <summary>{{ field.label }}</summary>
     <div class="filter-options">{{ field }}</div>
-  </details>
+  </details>{% endif %}
 {% endfor %}"""
 
 
@@ -183,8 +184,31 @@ def test_the_panel_is_what_djangos_widgets_render(db, language, query):
         filterset.is_valid()
         ours = render_to_string("registry/_filter_panel.html", {"filterset": filterset})
         django = engines["django"].from_string(WIDGET_PANEL).render({"filterset": filterset})
-    assert parse_html(ours) == parse_html(django)
+    switch = ours[: ours.index("<details")]
+    assert 'role="switch" name="reviewed" value="1"' in switch
+    assert parse_html(ours[len(switch) :]) == parse_html(django)
     assert ours.count('type="checkbox"') > 50 and ours.count("<option") > 200
+
+
+@pytest.mark.parametrize(
+    ("query", "checked", "invalid"),
+    [("", False, False), ("reviewed=1", True, False), ("reviewed=banana", False, True)],
+)
+def test_a_flag_is_one_switch_always_in_view(db, query, checked, invalid):
+    from django.template.loader import render_to_string
+    from django.test.html import parse_html
+
+    filterset = ProjectFilterSet(QueryDict(query), queryset=Project.objects.published())
+    filterset.is_valid()
+    html = render_to_string("registry/_filter_panel.html", {"filterset": filterset})
+    switch = html[: html.index("<details")]
+    assert "Only projects reviewed by the association" in switch
+    assert "<details" not in switch  # never folded away
+    box = parse_html(switch[switch.index("<input") : switch.index(">", switch.index("<input")) + 1])
+    attributes = dict(box.attributes)
+    assert attributes["name"] == "reviewed" and attributes["value"] == "1"
+    assert ("checked" in attributes) is checked
+    assert ("aria-invalid" in attributes) is invalid
 
 
 def test_the_track_filter_reads_no_tracks_of_its_own(db, django_assert_num_queries):

@@ -80,16 +80,18 @@ def test_the_lists_filters_and_search_apply(client):
 
 def test_a_tile_is_a_logo_or_an_initial_with_the_name_and_tagline_as_its_tooltip(client):
     with_logo = make_project(track_slug="coding", name="Logo & Co", slug="logo-co", tagline="<b>bold</b> claims",
-                             logo="logos/abc.png")  # fmt: skip
+                             logo="logos/abc.png", verified=True)  # fmt: skip
     make_project(track_slug="coding", name="étoile", slug="etoile", tagline="Stars", status="closed")
-    text = panel(client.get(MAP_URL).text, "coding")
+    text = panel(client.get(MAP_URL, headers=EN).text, "coding")
     assert (
-        f'<a class="tile" href="/projects/logo-co/" aria-describedby="tip-{with_logo.pk}">'
+        f'<a class="tile is-reviewed" href="/projects/logo-co/" aria-describedby="tip-{with_logo.pk}">'
         f'<img class="project-logo" src="{with_logo.logo_thumbnail_url}" alt="Logo &amp; Co" loading="lazy" '
-        f'width="48" height="48"><span class="tile-tip" role="tooltip" id="tip-{with_logo.pk}">'
-        "<strong>Logo &amp; Co</strong> &lt;b&gt;bold&lt;/b&gt; claims</span></a>"
+        f'width="48" height="48"><span class="tile-mark" aria-hidden="true">✓</span>'
+        f'<span class="tile-tip" role="tooltip" id="tip-{with_logo.pk}">'
+        "<strong>Logo &amp; Co</strong> &lt;b&gt;bold&lt;/b&gt; claims <em>Reviewed by the association</em></span></a>"
     ) in text
-    assert '<a class="tile is-closed" href="/projects/etoile/"' in text
+    assert '<a class="tile is-closed" href="/projects/etoile/"' in text  # no mark: not reviewed
+    assert "<em>Listed, not yet reviewed</em>" in text and text.count('class="tile-mark"') == 1
     assert '<span class="logo-placeholder" aria-hidden="true">É</span>' in text
     assert "<b>bold</b>" not in text
 

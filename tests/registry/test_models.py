@@ -104,8 +104,12 @@ class TestListingRules:
         project.founded_year = timezone.now().year
         assert errors_of(project) == {}
 
-    def test_it_defaults_the_country_to_china(self):
-        assert make_project().hq_country.code == "CN"
+    def test_a_country_not_given_stays_unknown(self):
+        """No default country (issue 14): an editor's listing may not know it."""
+        project = make_project()
+        assert project.hq_country == "" and errors_of(project) == {}
+        project.refresh_from_db()
+        assert project.hq_country == ""
 
 
 class TestMultiChoice:

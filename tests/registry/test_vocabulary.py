@@ -74,7 +74,7 @@ def test_every_choice_filter_is_a_count_scope_with_its_column_in_the_keys():
     for name, filter_ in ProjectFilterSet.vocabulary().items():
         if filter_.kind == filters.ONE_OF:
             assert counts.one_of_scopes()[name] == filter_.column
-            assert f"'{name}:' || {filter_.column}" in keys_sql, name
+            assert f"'{name}:' || {filter_.value_sql}" in keys_sql, name
         elif filter_.kind == filters.MANY_OF:
             assert counts.many_of_scopes()[name] == filter_.column
             assert f"string_to_array('{name}:' ||" in keys_sql, name

@@ -338,7 +338,13 @@ class TestQueue:
 class TestComparison:
     def test_it_marks_the_fields_an_update_changes(self, founder, editor):
         project = make_project(
-            owner=founder, name="灵犀", tagline="Old tagline", modalities=["text"], secondary=["video"]
+            owner=founder,
+            name="灵犀",
+            hq_city="杭州",
+            hq_country="CN",
+            tagline="Old tagline",
+            modalities=["text"],
+            secondary=["video"],
         )
         submission = make_submission(
             founder,

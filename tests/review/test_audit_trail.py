@@ -89,6 +89,8 @@ def form_data(client, url):
 ACTIONS = {
     "feature": {"before": {"featured": False}, "after": {"featured": True}, "event": ("feature", ["featured"])},
     "unfeature": {"before": {"featured": True}, "after": {"featured": False}, "event": ("unfeature", ["featured"])},
+    "publish_listings": {"before": {"published": False, "listed_by": "editors"}, "after": {"published": True},
+                         "event": ("publish_listing", ["published", "published_at", "first_published_at"])},
     "export_csv": {"before": {}, "after": {}, "event": None},
     "export_xlsx": {"before": {}, "after": {}, "event": None},
 }  # fmt: skip

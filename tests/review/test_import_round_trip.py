@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from registry.models import Project
 from registry.opendata import READ_ONLY_COLUMNS
-from review.importing import apply_import
+from review.importing import apply_import, plan_import
 from review.models import Event
 from tests.base import make_project
 
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 # What an import cannot carry over: the listing's history (dates, who listed it, whether
 # the association reviewed it) and the logo files, which a CSV does not contain.
 NOT_CARRIED = set(READ_ONLY_COLUMNS) | {"logo"}
-LONG_LIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "lfai-landscape-longlist.csv"
+# The shared real list, kept in tests/data/ (CC-BY-4.0, LF AI & Data Foundation).
+LONG_LIST = Path(__file__).resolve().parents[1] / "data" / "lfai-landscape-longlist.csv"
 
 
 def published_data(client):
@@ -80,7 +81,6 @@ def test_the_public_csv_imports_into_an_empty_instance_and_gives_back_the_same_p
     assert apply_import(text.encode("utf-8"), public_contact_emails=True).unchanged == 3
 
 
-@pytest.mark.skipif(not LONG_LIST.exists(), reason="the shared long list is not beside the project")
 def test_the_real_long_list_imports_and_a_second_import_changes_nothing():
     data = LONG_LIST.read_bytes()
 
@@ -90,3 +90,20 @@ def test_the_real_long_list_imports_and_a_second_import_changes_nothing():
     assert first.created > 450 and first.errors == 1  # "Prefect" is in the list twice
     assert (second.created, second.updated, second.unchanged) == (0, 0, first.created)
     assert Project.objects.filter(listed_by="editors", owner=None).count() == first.created
+
+
+def test_the_real_long_list_with_its_look_alikes_imports_twice_the_same_and_invents_no_country():
+    data = LONG_LIST.read_bytes()
+    flagged = [row.line for row in plan_import(data).rows if row.flagged]
+    assert flagged  # the real list has near-duplicate names and shared hosts
+
+    first = apply_import(data, source=LONG_LIST.name, include_flagged=flagged)
+    events = Event.objects.count()
+    second = apply_import(data, source=LONG_LIST.name, include_flagged=flagged)
+
+    assert (second.created, second.updated) == (0, 0) and second.unchanged == first.created
+    assert Event.objects.count() == events
+    imported = Project.objects.filter(listed_by="editors")
+    assert imported.count() == first.created
+    assert not imported.exclude(hq_country="").exists()  # the list gives no country: unknown, never CN
+    assert imported.get(name="PyTorch Geometric").hq_country == ""  # TU Dortmund's: not China

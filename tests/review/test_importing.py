@@ -256,6 +256,62 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time():
     assert Event.objects.count() == events
 
 
+# Names as real lists spell them (the CNCF/LF AI member lists): letters case-folded beyond
+# ASCII, a double space inside, full-width forms, spaces at the ends, and look-alikes.
+AWKWARD_NAMES = [
+    ("Ænix (member)", "https://aenix.io"),
+    ("ænix (member)", "https://aenix.example/other"),  # a look-alike: the same name, another site
+    ("Amoniac OÜ (member)", "https://amoniac.eu"),
+    ("Gaia Information Technology  (member)", "https://gaiait.example"),
+    ("Straße AI", "https://strasse.example"),
+    ("ＡＩ　Ｌａｂ（全角）", "https://ai-lab.example"),
+    ("  Leading and trailing  ", ""),
+    ("Ünïcödé Labs", "https://unicode.example"),
+]
+
+
+@pytest.mark.parametrize("with_look_alikes", [True, False])
+def test_a_file_of_awkward_real_names_imported_twice_writes_nothing_the_second_time(with_look_alikes):
+    data = csv_file(
+        [(name, "agents", site) for name, site in AWKWARD_NAMES], header=("name", "track", "website")
+    )
+    flagged = [row.line for row in plan_import(data).rows if row.flagged]
+    assert flagged == [3]  # "ænix (member)": the same name as line 2
+    first = apply_import(data, include_flagged=flagged if with_look_alikes else ())
+    assert first.created == len(AWKWARD_NAMES) - (0 if with_look_alikes else 1)
+    before = list(Project.objects.order_by("pk").values_list("pk", "name", "name_key", "updated_at"))
+    events = Event.objects.count()
+
+    again = apply_import(data, include_flagged=flagged if with_look_alikes else ())
+    third = apply_import(data, include_flagged=flagged)  # the look-alike asked for only now: one more
+
+    assert (again.created, again.updated) == (0, 0)
+    assert again.unchanged == len(before)
+    assert (
+        list(Project.objects.order_by("pk").values_list("pk", "name", "name_key", "updated_at"))[
+            : len(before)
+        ]
+        == before
+    )
+    assert third.created == (0 if with_look_alikes else 1) and third.updated == 0
+    assert Event.objects.count() == events + third.created
+    keys = dict(Project.objects.values_list("name", "name_key"))
+    assert keys["Gaia Information Technology  (member)"] == "gaia information technology (member)"
+    assert keys["Straße AI"] == "strasse ai" and keys["Ænix (member)"] == "ænix (member)"
+    assert keys["ＡＩ　Ｌａｂ（全角）"] == "ai lab(全角)"
+
+
+def test_a_listing_is_matched_by_its_name_however_the_file_spells_it():
+    make_project(name="Amoniac OÜ", website="https://amoniac.eu", listed_by="editors", tagline="same")
+    data = csv_file(
+        [("AMONIAC  OÜ", "agents", "https://amoniac.eu", "same")],
+        header=("name", "track", "website", "tagline"),
+    )
+    (row,) = plan_import(data).rows
+    assert row.action == "update" and row.changes == ["name"]  # the same listing, its spelling changed
+    assert not row.flagged
+
+
 def test_a_changed_row_updates_the_listing_it_matches_by_name_and_website():
     apply_import(
         csv_file(

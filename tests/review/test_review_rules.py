@@ -333,7 +333,9 @@ class TestPublishClaim:
             "As the editors wrote it",
             "imported",
         )
-        assert imported.verified and imported.is_public
+        # The claim reviewed who owns it, not what the editors wrote: claimed, not reviewed.
+        assert not imported.verified and imported.claimed_at and imported.is_public
+        assert imported.provenance == imported.Provenance.CLAIMED
         assert "As the editors wrote it" in page(client, imported).text
 
     def test_a_claim_cannot_be_scheduled(self, founder, editor, reviewer):

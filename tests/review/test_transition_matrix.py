@@ -7,9 +7,12 @@ role, calls the workflow function, and checks either the move (state, version, e
 one Event naming the actor) or the refusal (TransitionError, nothing changed at all).
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 from django.test import override_settings
+from django.utils import timezone
 
 from registry.models import Project
 from review import workflow
@@ -303,7 +306,11 @@ def project_cases():
 
 @pytest.mark.parametrize(("published", "action", "role", "allowed"), list(project_cases()))
 def test_project_transition(published, action, role, allowed):
-    project = make_project(owner=make_user(), published=published, organization=ORGANIZATION)
+    # An unpublished project here was on the map before (taken down); a listing never
+    # published is test_the_first_publication_of_a_listing_is_its_own_event.
+    was = {} if published else {"published_at": timezone.now() - timedelta(days=3)}
+    project = make_project(owner=make_user(), published=published, organization=ORGANIZATION,
+                           **was, **({"first_published_at": was["published_at"]} if was else {}))  # fmt: skip
     actor = PROJECT_ROLES[role](project)
     before = (Project.objects.filter(pk=project.pk).values_list("published", "updated_at").get(),)
     events = Event.objects.count()
@@ -323,6 +330,17 @@ def test_project_transition(published, action, role, allowed):
         Event.objects.filter(project=project).values_list("action", "actor", "note", "submission")
     ) == [(action, actor.pk, REASON, None)]
     assert Event.objects.count() == events + 1
+
+
+def test_the_first_publication_of_a_listing_is_its_own_event():
+    listing = make_project(published=False, listed_by="editors", organization=ORGANIZATION)
+    editor = PROJECT_ROLES[EDITOR](listing)
+    workflow.republish(listing, by=editor, reason=REASON)
+    listing.refresh_from_db()
+    assert listing.is_public and listing.first_published_at == listing.published_at
+    assert list(Event.objects.filter(project=listing).values_list("action", "note")) == [
+        ("publish_listing", REASON)
+    ]
 
 
 # --- Reasons are required --------------------------------------------------------------------

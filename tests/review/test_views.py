@@ -30,6 +30,7 @@ def complete(**changes):
         "tagline": "面向电商卖家的智能客服机器人",
         "description": "第一段。\n\n第二段。",
         "track": track("customer-service").pk,
+        "hq_city": "杭州",
         "hq_country": "CN",
         "status": "active",
         "website": "https://lingxi.example/",

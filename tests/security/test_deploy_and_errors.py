@@ -28,6 +28,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://aimap@db.internal:5432/aimap",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "EMAIL_HOST": "smtp.example.org",
+    "CONTACT_EMAIL": "review@aimap.example.org",
     "ADMIN_URL": "review-desk/",
 }
 
@@ -49,6 +50,14 @@ def test_production_settings_pass_check_deploy_without_a_warning():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_without_a_contact_address_is_warned():
+    without = {key: value for key, value in PRODUCTION.items() if key != "CONTACT_EMAIL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **without)
+
+    assert result.returncode == 1
+    assert "aimap.W001" in result.stderr + result.stdout and "CONTACT_EMAIL" in result.stderr + result.stdout
 
 
 def test_production_settings_turn_on_every_browser_protection():

@@ -52,6 +52,7 @@ def complete(**changes):
         "tagline": "A tagline",
         "description": "What it does.",
         "track": track("customer-service").pk,
+        "hq_city": "杭州",
         "hq_country": "CN",
         "status": "active",
         "organization": "Owner Org",

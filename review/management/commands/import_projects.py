@@ -37,6 +37,16 @@ class Command(BaseCommand):
             help="The file's contact emails are public ones (an open-data export): show them.",
         )
         parser.add_argument("--by", metavar="EMAIL", help="The editor the audit trail names.")
+        parser.add_argument(
+            "--source-name", default="", help="Who published the list (credited on each listing)."
+        )
+        parser.add_argument("--source-url", default="", help="The list's address.")
+        parser.add_argument("--source-licence", default="", help="The list's licence, e.g. CC-BY-4.0.")
+        parser.add_argument(
+            "--unpublished",
+            action="store_true",
+            help="Import new listings unpublished (editors publish them later); by default they are published now.",
+        )
 
     def handle(self, *args, **options):
         data = self._read(options["file"])
@@ -57,6 +67,10 @@ class Command(BaseCommand):
                 all_or_nothing=options["all_or_nothing"],
                 include_flagged=flagged,
                 dry_run=options["dry_run"],
+                origin=importing.Origin(
+                    options["source_name"], options["source_url"], options["source_licence"]
+                ),
+                publish=not options["unpublished"],
             )
         except importing.ImportError_ as error:
             raise CommandError(str(error)) from None
