@@ -50,6 +50,8 @@ def build(track_pk, project_slug):
         # Not in the issue's list; they watch two plans that went wrong before (docs/performance.md).
         ("list-zh2-newest", f"/projects/?q={ZH2}&sort=newest", {"q": ZH2, "sort": "newest"}, ""),
         ("list-2f", "/projects/ stage + funding", {"stage": STAGE, "funding_stage": FUNDING}, ""),
+        # Issue 14: the reviewed-only view (a flag in the filter vocabulary, counted like the others).
+        ("list-reviewed", "/projects/?reviewed=1", {"reviewed": "1"}, ""),
     ]
     admin_params = {
         "list": {},

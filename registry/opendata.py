@@ -236,12 +236,19 @@ def _utc_text(name):
     )
 
 
-def provenance_of(verified, claimed_at, listed_by):
-    """Project.provenance_of() as the downloads write it: its code."""
-    return str(Project.provenance_of(verified, claimed_at, listed_by).value)
+# Project.provenance_of() as the downloads write it (its code), for every combination of
+# the values it reads: one dictionary lookup a row.
+PROVENANCE_CODES = {
+    (verified, claimed, listed_by): str(Project.provenance_of(verified, claimed, listed_by).value)
+    for verified in (True, False)
+    for claimed in (True, False)
+    for listed_by in Project.ListedBy.values
+}
 
 
-source_text = Project.source_text
+def source_text(name, url, licence):
+    """Project.source_text(), "" at once for the many listings without a source."""
+    return Project.source_text(name, url, licence) if name or url or licence else ""
 
 
 def export_records(queryset, absolute, *, fetch=None):
@@ -309,7 +316,7 @@ def export_records(queryset, absolute, *, fetch=None):
                 listed_by,
                 published_at,
                 updated_at,
-                provenance_of(verified, claimed_at, listed_by),
+                PROVENANCE_CODES[bool(verified), claimed_at is not None, listed_by],
                 verified_at if verified else None,
                 source_text(source_name, source_url, source_licence),
             )
