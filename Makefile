@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 .PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages bench soak clean
 
 help:
-	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT) with the task worker"
 	@echo "make test    the whole test suite (DATABASE_URL picks the database)"
 	@echo "make lint    ruff, the layers contract (lint-imports), and a check that no migration is missing"
 	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
@@ -47,7 +47,10 @@ seed: migrate
 # DEBUG is on for the development server unless the environment says otherwise.
 run: export DEBUG ?= 1
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# The task worker (emails) runs beside the server and stops with it (Ctrl-C stops both).
 run: seed
+	@trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --queue-name '*' & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv check-migrations

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aimap.logs import security
+from registry.clientip import client_ip
 
 HONEYPOT = "homepage"
 
@@ -22,10 +23,7 @@ class SignupForm(AllauthSignupForm):
     def clean_homepage(self):
         value = self.cleaned_data.get(HONEYPOT, "")
         if value:
-            security.warning("sign-up honeypot filled", extra={"event": "honeypot", "ip": self._client_ip()})
+            ip = client_ip(getattr(self, "request", None))
+            security.warning("sign-up honeypot filled", extra={"event": "honeypot", "ip": ip})
             raise forms.ValidationError(_("Leave this field empty."), code="honeypot")
         return value
-
-    def _client_ip(self):
-        request = getattr(self, "request", None)
-        return request.META.get("REMOTE_ADDR", "") if request is not None else ""

@@ -6,10 +6,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
 from aimap.logs import security
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+from registry.clientip import client_ip
 
 
 @receiver(user_login_failed, dispatch_uid="aimap-login-failed")

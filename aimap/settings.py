@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "axes",
+    "django_tasks_db",
     "aimap.apps.AimapConfig",
     "registry",
     "review",
@@ -185,7 +186,12 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's own per-email limit on failed logins sits above axes' (LOGIN_FAILURE_LIMIT),
 # so a locked-out login meets axes' lockout page (429) rather than allauth's message.
 ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,10/5m/key"}
+ACCOUNT_ADAPTER = "aimap.auth.AccountAdapter"  # the client's address: registry.clientip
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+
+# The reverse proxies in front of the site: the client's address is the TRUSTED_PROXY_COUNT-th
+# from the right of X-Forwarded-For (registry.clientip, for axes, allauth, logs and limits).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # django-axes: lock a (login, IP address) pair after repeated failures.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
@@ -194,7 +200,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "aimap.auth.login_identifier"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "registry.clientip.client_ip"
 AXES_VERBOSE = False
 
 # --- Languages and time -----------------------------------------------------
@@ -277,6 +283,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The association's address: the Reply-To of every email to founders (and named in them), so
 # that a reply reaches people rather than the no-reply sender. `check --deploy` warns without it.
 CONTACT_EMAIL = env_str("CONTACT_EMAIL", "")
+# Every email is sent by the task worker (review.mailqueue): MAIL_ATTEMPTS tries in all, the
+# first retry after MAIL_RETRY_SECONDS, each next one after twice as long.
+MAIL_ATTEMPTS = env_int("MAIL_ATTEMPTS", 5, minimum=1)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60, minimum=0)
+
+# --- Background tasks ---------------------------------------------------------
+# Django's tasks framework on the database (django-tasks-db): nothing but the database is
+# needed; `manage.py db_worker` runs them (`make run` starts it beside the server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# /readyz fails when a task due to run has waited longer than this (the worker is down).
+READY_MAX_TASK_WAIT = env_int("READY_MAX_TASK_WAIT", 300, minimum=1)
 
 # --- Security ---------------------------------------------------------------
 

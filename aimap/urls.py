@@ -4,13 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from aimap import views
+from aimap import health, views
 
 admin.site.site_header = _("AI Innovation Map — Review")
 admin.site.site_title = _("AI Innovation Map — Review")
 admin.site.index_title = _("AI Innovation Map — Review")
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),  # the process answers
+    path("readyz", health.readyz, name="readyz"),  # database, cache, the task queue
     path("stats/", views.stats, name="stats"),  # public counts and the review's decisions
     path("", include("registry.urls")),
     path("", include("review.urls")),

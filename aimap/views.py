@@ -17,6 +17,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_safe
 
 from aimap.logs import security
+from registry.clientip import client_ip
 from registry.context_processors import request_tracks
 from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track, track_styles_version
@@ -110,7 +111,7 @@ def csrf_failure(request, reason=""):
             "event": "csrf_failed",
             "reason": reason,
             "path": request.path,
-            "ip": request.META.get("REMOTE_ADDR", ""),
+            "ip": client_ip(request),
         },
     )
     if settings.DEBUG:

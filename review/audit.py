@@ -3,7 +3,7 @@
 The review functions call it inside their own transaction, next to the change they record:
 review.workflow (submissions' transitions, unpublish and republish, assignments),
 review.listings (featuring, editors' additions and edits in the admin), review.importing
-(the long list, through `record_all`) and review.emails (an email that did not go).
+(the long list, through `record_all`) and review.mailqueue (an email that did not go).
 A test (tests/review/test_audit_trail.py) fails when another module creates an Event.
 
 Every entry is also a line on the "aimap.workflow" log (aimap.logs formats it).

@@ -1,21 +1,16 @@
 """Decision emails to founders: subject, text and HTML templates, in the founder's language.
 
-Sent after the decision has committed; a failing mail server never undoes a decision:
-the failure is logged and recorded as an internal Event (review.audit) that staff see in
-the admin.
+Rendered once the decision has committed and sent by the task worker
+(review.mailqueue): a failing mail server never undoes a decision; after the last retry the
+failure is recorded as an internal Event (review.audit) that staff see in the admin.
 """
-
-import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from review import audit
-
-logger = logging.getLogger("aimap.review.emails")
+from review import mailqueue
 
 DECISIONS = {"request_changes", "approve", "reject", "publish", "unpublish"}
 
@@ -30,7 +25,7 @@ def render(action, context, language):
 
 
 def notify_founder(*, action, submission=None, project=None, recipient, actor, note="", language=None):
-    """Queue the email for `action` to `recipient`, sent once the transaction commits.
+    """Queue the email for `action` to `recipient`, enqueued once the transaction commits.
 
     `note` is the text meant for the founder (a comment or a reason); internal notes
     are never passed here. Nobody is emailed about their own action.
@@ -49,22 +44,17 @@ def notify_founder(*, action, submission=None, project=None, recipient, actor, n
         "contact_email": settings.CONTACT_EMAIL,
     }
 
-    def send():
-        try:
-            subject, text, html = render(action, context, language)
-            # Replies reach the association (CONTACT_EMAIL), not the no-reply sender.
-            reply_to = [settings.CONTACT_EMAIL] if settings.CONTACT_EMAIL else None
-            message = EmailMultiAlternatives(subject, text, to=[recipient.email], reply_to=reply_to)
-            message.attach_alternative(html, "text/html")
-            message.send()
-        except Exception as error:  # the decision stands; staff must see that the mail did not go
-            logger.exception("Decision email %s to %s failed", action, recipient.email)
-            audit.record(
-                by=None,
-                submission=submission,
-                project=project if submission is None else None,
-                action="mail_failed",
-                detail=f"{action} email to {recipient.email} failed: {error}",
-            )
+    def message():
+        subject, text, html = render(action, context, language)
+        # Replies reach the association (CONTACT_EMAIL), not the no-reply sender.
+        reply_to = [settings.CONTACT_EMAIL] if settings.CONTACT_EMAIL else None
+        message = EmailMultiAlternatives(subject, text, to=[recipient.email], reply_to=reply_to)
+        message.attach_alternative(html, "text/html")
+        return message
 
-    transaction.on_commit(send)
+    failure = {
+        "action": action,
+        "submission": submission.pk if submission else None,
+        "project": project.pk if project and submission is None else None,
+    }
+    mailqueue.enqueue(message, failure=failure)

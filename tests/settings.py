@@ -20,3 +20,16 @@ SECURE_SSL_REDIRECT = False
 # Serve static files from the finders; there is no collectstatic in tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Background tasks run at once, in the test's own thread (review.mailqueue's retries too),
+# except where a test starts the real worker process on a database of its own
+# (tests/review/test_task_worker.py sets AIMAP_TEST_TASKS=database for that process).
+if os.environ.get("AIMAP_TEST_TASKS") != "database":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+if os.environ.get("AIMAP_TEST_MAIL_DIR"):  # that process's mail, as files the test reads
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": os.environ["AIMAP_TEST_MAIL_DIR"]},
+        }
+    }
