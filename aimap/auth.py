@@ -1,8 +1,14 @@
 """Glue between django-axes, allauth and our two login forms (allauth's and the admin's)."""
 
-from allauth.account.adapter import DefaultAccountAdapter
-from django.core.exceptions import PermissionDenied
+from types import SimpleNamespace
+from urllib.parse import quote
 
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from registry.absolute import absolute, site_domain
 from registry.clientip import client_ip
 from review import mailqueue
 
@@ -10,11 +16,28 @@ from review import mailqueue
 class AccountAdapter(DefaultAccountAdapter):
     """allauth as we configure it: the client's address from registry.clientip (its rate
     limits and sessions count the same address as axes and the security log); its emails
-    (confirmations, password resets) sent by the task worker like every other."""
+    (confirmations, password resets) sent by the task worker like every other, their links
+    and the site they name from SITE_URL (registry.absolute), never from the Host header."""
 
     def send_mail(self, template_prefix, email, context):
+        site = SimpleNamespace(name=site_domain(), domain=site_domain())
+        ctx = {"request": allauth_context.request, "email": email, "current_site": site, **context}
         # allauth sends after its own writes are saved (no ATOMIC_REQUESTS here): enqueue now.
-        mailqueue.send_later(self.render_mail(template_prefix, email, context))
+        mailqueue.send_later(self.render_mail(template_prefix, email, ctx))
+
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        return absolute(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    def get_reset_password_from_key_url(self, key):
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return absolute(path.replace("UID-KEY", quote(key)))
+
+    def send_account_already_exists_mail(self, email):
+        context = {
+            "signup_url": absolute(reverse("account_signup")),
+            "password_reset_url": absolute(reverse("account_reset_password")),
+        }
+        self.send_mail("account/email/account_already_exists", email, context)
 
     def get_client_ip(self, request):
         ip = client_ip(request)

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "registry.middleware.BoundedQueryMiddleware",  # filters: bounded addresses (414 beyond)
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registry.context_processors.site",
                 "registry.context_processors.tracks",
                 "review.context_processors.claims",
             ],
@@ -152,6 +154,12 @@ CACHES["template_fragments"] = {
 # Whole public pages for anonymous visitors (registry.pagecache), at most this long and
 # never past a publication. Only with a cache every worker shares: off without Redis.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300 if REDIS_URL else 0, minimum=0)
+# A page larger than this is never stored (the largest real page, /map/, is about 300 KB).
+PAGE_CACHE_MAX_BYTES = 1024 * 1024
+# Public addresses: at most this many characters after "?" and this many values in all
+# (registry.middleware; a 414 page beyond).
+MAX_QUERY_LENGTH = 2000
+MAX_QUERY_VALUES = 60
 
 # --- Accounts ---------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from registry import opendata
+from registry.absolute import absolute
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
 from registry.pagecache import cache_public_page
@@ -35,7 +36,7 @@ def _filtered(request):
 def _export(request):
     """The downloads' records: every published project the list's filters match, in its order."""
     queryset = ProjectFilterSet(request.GET, queryset=Project.objects.published()).qs
-    return opendata.export_records(queryset, request.build_absolute_uri)
+    return opendata.export_records(queryset, absolute)
 
 
 @require_safe
@@ -77,7 +78,7 @@ def api_projects(request):
 
     def link(number):
         base = query_without(request.GET, "page")
-        return request.build_absolute_uri(f"?{base}&page={number}" if base else f"?page={number}")
+        return absolute(request.path + (f"?{base}&page={number}" if base else f"?page={number}"))
 
     return _json(
         {
@@ -85,7 +86,7 @@ def api_projects(request):
             "next": link(page.next_page_number()) if page.has_next() else None,
             "previous": link(page.previous_page_number()) if page.has_previous() else None,
             "ignored": [str(message) for message in filterset.ignored_messages()],
-            "results": [opendata.record(project, request.build_absolute_uri) for project in page.object_list],
+            "results": [opendata.record(project, absolute) for project in page.object_list],
         }
     )
 
@@ -94,7 +95,7 @@ def api_projects(request):
 @cache_public_page
 def api_project(request, slug):
     project = get_object_or_404(open_projects(), slug=slug)
-    return _json(opendata.record(project, request.build_absolute_uri))
+    return _json(opendata.record(project, absolute))
 
 
 @require_safe
@@ -115,7 +116,7 @@ def api_tracks(request):
                     "color": track.color,
                     "order": track.order,
                     "project_count": track.project_count,
-                    "url": request.build_absolute_uri(track.get_absolute_url()),
+                    "url": absolute(track.get_absolute_url()),
                 }
                 for track in tracks
             ],

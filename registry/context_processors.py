@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from registry.absolute import site_scheme
 from registry.models import Track, track_styles_version
 
 
@@ -9,6 +11,11 @@ def request_tracks(request):
     if not hasattr(request, "_all_tracks"):
         request._all_tracks = list(Track.objects.all())
     return request._all_tracks
+
+
+def site(request):
+    """SITE_URL for the templates' absolute URLs (canonical, og:url): never the request's host."""
+    return {"site_url": settings.SITE_URL, "site_scheme": site_scheme()}
 
 
 def tracks(request):

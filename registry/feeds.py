@@ -6,6 +6,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from registry.absolute import absolute
 from registry.filters import ProjectFilterSet
 from registry.models import Project
 
@@ -16,11 +17,24 @@ class NewProjectsFeed(Feed):
     feed_type = Atom1Feed
     title = _("AI Innovation Map: newly published projects")
     subtitle = _("AI projects reviewed by an independent industry association.")
-    link = reverse_lazy("registry:project-list")
+    # Every link from SITE_URL (registry.absolute): Django's own would take the request's host.
 
     def get_object(self, request, *args, **kwargs):
         """The list's filters, from the feed's query string (values not understood are ignored)."""
-        return ProjectFilterSet(request.GET, queryset=Project.objects.published().select_related("track"))
+        filterset = ProjectFilterSet(
+            request.GET, queryset=Project.objects.published().select_related("track")
+        )
+        filterset.feed_path = request.get_full_path()
+        return filterset
+
+    def link(self, filterset):
+        return absolute(str(reverse_lazy("registry:project-list")))
+
+    def feed_url(self, filterset):
+        return absolute(filterset.feed_path)
+
+    def item_link(self, project):
+        return absolute(project.get_absolute_url())
 
     def items(self, filterset):
         return filterset.qs.order_by("-first_published_at", "-pk")[:FEED_SIZE]

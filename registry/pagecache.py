@@ -10,7 +10,8 @@
   publication (a project whose publication time is still to come becomes public with no
   write at all).
 - Only anonymous requests are served from the cache (no session and no messages cookie),
-  and only plain 200 answers that set no cookie are stored. Pages hold no nonce and no
+  and only plain 200 answers that set no cookie and are at most PAGE_CACHE_MAX_BYTES are
+  stored. Pages hold no nonce and no
   CSRF token (base.html), so one rendering fits every visitor; the CSP header is added
   afresh to each answer by the middleware.
 
@@ -91,7 +92,9 @@ def _anonymous(request):
 
 
 def _key(request):
-    variant = "htmx" if request.headers.get("HX-Request") else "page"
+    # What django-htmx decides (HX-Request: true), as the views do: `HX-Request: false` is a
+    # whole page and must not be stored under the fragment's key.
+    variant = "htmx" if getattr(request, "htmx", False) else "page"
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
     return PAGE_KEY.format(language=get_language(), variant=variant, digest=digest)
 
@@ -132,4 +135,9 @@ def cache_public_page(view):
 
 
 def _storable(response):
-    return response.status_code == 200 and not response.streaming and not response.cookies
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and len(response.content) <= settings.PAGE_CACHE_MAX_BYTES
+    )

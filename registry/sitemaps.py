@@ -1,10 +1,21 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
+from registry.absolute import site_domain, site_scheme
 from registry.models import Project, Track
 
 
-class ProjectSitemap(Sitemap):
+class SiteSitemap(Sitemap):
+    """Locations on SITE_URL (registry.absolute), never on the request's host."""
+
+    def get_domain(self, site=None):
+        return site_domain()
+
+    def get_protocol(self, protocol=None):
+        return site_scheme()
+
+
+class ProjectSitemap(SiteSitemap):
     changefreq = "weekly"
     limit = 10000
 
@@ -15,7 +26,7 @@ class ProjectSitemap(Sitemap):
         return project.updated_at
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(SiteSitemap):
     changefreq = "daily"
 
     def items(self):
@@ -25,7 +36,7 @@ class PageSitemap(Sitemap):
         return reverse(name)
 
 
-class TrackSitemap(Sitemap):
+class TrackSitemap(SiteSitemap):
     changefreq = "daily"
 
     def items(self):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from registry import counts as public_counts
+from registry.absolute import absolute
 from registry.context_processors import request_tracks
 from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.landscape import TILES_PER_TRACK, first_tiles, tiles
@@ -214,7 +215,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /accounts/",
         "Disallow: /my/",
-        f"Sitemap: {request.build_absolute_uri(reverse('registry:sitemap'))}",
+        f"Sitemap: {absolute(reverse('registry:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 

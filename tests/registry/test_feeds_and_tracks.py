@@ -33,9 +33,10 @@ def test_the_sitemap_lists_public_projects_and_tracks(client):
     assert "/tracks/agents/" in text
 
 
-def test_robots_points_at_the_sitemap_and_keeps_crawlers_out_of_private_pages(client):
-    text = client.get("/robots.txt").text
-    assert "Sitemap: http://testserver/sitemap.xml" in text
+def test_robots_points_at_the_sitemap_and_keeps_crawlers_out_of_private_pages(client, settings):
+    settings.SITE_URL = "https://map.example.org"
+    text = client.get("/robots.txt", headers={"host": "testserver:31337"}).text
+    assert "Sitemap: https://map.example.org/sitemap.xml" in text
     assert "Disallow: /my/" in text and "Disallow: /admin/" in text
 
 

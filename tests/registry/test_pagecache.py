@@ -155,6 +155,33 @@ def test_each_language_and_the_htmx_partial_are_stored_apart(client):
     assert '<html lang="en">' in fetch(client, headers={"accept-language": "en"}).text
 
 
+@pytest.mark.parametrize("first", ["false", "true"])
+def test_a_forged_htmx_header_cannot_put_a_whole_page_under_the_fragments_key(client, first):
+    """HX-Request: false is a whole page (django-htmx decides, as the views do): it is
+    stored as one, and the fragment asked for next is a fragment, in either order."""
+    make_project()
+    one = fetch(client, headers={"accept-language": "en", "HX-Request": first})
+    other = fetch(
+        client, headers={"accept-language": "en", "HX-Request": "true" if first == "false" else "false"}
+    )
+    whole, fragment = (one, other) if first == "false" else (other, one)
+    assert "<html" in whole.text and "<html" not in fragment.text
+    assert one["X-Page-Cache"] == "miss" and other["X-Page-Cache"] == "miss"
+    # and each is then served from its own key
+    assert "<html" in fetch(client, headers={"accept-language": "en"}).text
+    assert "<html" not in fetch(client, headers={"accept-language": "en", "HX-Request": "true"}).text
+
+
+def test_a_page_larger_than_the_limit_is_never_stored(client, settings):
+    make_project()
+    settings.PAGE_CACHE_MAX_BYTES = 2000
+    assert fetch(client)["X-Page-Cache"] == "miss"
+    assert fetch(client)["X-Page-Cache"] == "miss"
+    settings.PAGE_CACHE_MAX_BYTES = 10**7
+    fetch(client)
+    assert fetch(client)["X-Page-Cache"] == "hit"
+
+
 def test_the_query_string_is_part_of_the_key(client):
     make_project(name="Alpha Lark", track_slug="video")
     make_project(name="Beta Lark", track_slug="healthcare")

@@ -12,6 +12,11 @@ from tests.base import make_project
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def site_url(settings):
+    settings.SITE_URL = "http://testserver"
+
+
 class HeadTags(HTMLParser):
     """The <meta property=…> and <link rel=…> tags of a page, attributes unescaped."""
 
@@ -51,14 +56,16 @@ def test_a_project_page_has_open_graph_tags_and_a_canonical_link(client):
     assert all(count == 1 for count in head.counts.values())
 
 
-def test_the_canonical_url_leaves_out_the_query_string_and_follows_scheme_and_host(client):
+def test_the_canonical_url_leaves_out_the_query_string_and_is_on_the_sites_address(client, settings):
+    """SITE_URL's, whatever the request's scheme, host or port (ALLOWED_HOSTS checks no port:
+    a link to map.example.org:31337 would have been cached for every visitor)."""
+    settings.SITE_URL = "https://map.example.org"
     project = make_project(name="Lark")
-    response = client.get(
-        project.get_absolute_url() + "?utm_source=wechat&ref=x", headers={"host": "localhost"}, secure=True
-    )
-    head = head_of(response)
-    assert head.links["canonical"] == f"https://localhost/projects/{project.slug}/"
-    assert head.meta["og:url"] == head.links["canonical"]
+    for host in ("localhost", "localhost:31337", "testserver:8443"):
+        response = client.get(project.get_absolute_url() + "?utm_source=wechat&ref=x", headers={"host": host})
+        head = head_of(response)
+        assert head.links["canonical"] == f"https://map.example.org/projects/{project.slug}/"
+        assert head.meta["og:url"] == head.links["canonical"]
 
 
 def test_the_logo_is_the_image_with_an_absolute_url(client):
