@@ -140,6 +140,28 @@ class ClaimForm(forms.Form):
     )
 
 
+class ClaimEvidenceForm(ClaimForm):
+    """A claim sent back for changes: the claimant edits the evidence, nothing else (the
+    listing's content is not theirs to change until the claim is decided)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, instance, **kwargs):
+        kwargs.setdefault("initial", {"claim_evidence": instance.claim_evidence, "version": instance.version})
+        super().__init__(*args, **kwargs)
+
+    @property
+    def expected_version(self):
+        return self.cleaned_data.get("version")
+
+    def add_transition_error(self, error):
+        self.add_error(None, error.message)
+
+    def write_to(self, submission, *, save):
+        submission.claim_evidence = self.cleaned_data["claim_evidence"].strip()
+        save(submission)
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you withdraw it?"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from registry.listing import copy_listing
 from registry.models import Project
 from review import workflow
-from review.forms import ClaimForm, SubmissionForm, WithdrawForm
+from review.forms import ClaimEvidenceForm, ClaimForm, SubmissionForm, WithdrawForm
 from review.models import INTERNAL_ACTIONS, Event, Submission
 from review.workflow import TransitionError
 
@@ -113,7 +113,25 @@ def submission_edit(request, pk):
         step = workflow.save_and_submit if submit else workflow.save_draft
         return step(submission, by=request.user, content=form, expected_version=form.expected_version)
 
+    if submission.kind == Submission.Kind.CLAIM:
+        return _claim_evidence_page(request, submission, save)
     return _submission_form_page(request, instance=submission, save=save, context={"submission": submission})
+
+
+def _claim_evidence_page(request, submission, save):
+    """A claim sent back for changes: its evidence only, sent again with one button."""
+    form = ClaimEvidenceForm(request.POST or None, instance=submission)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form, submit=True)
+        except TransitionError as error:
+            form.add_transition_error(error)
+        else:
+            _saved_message(request, saved)
+            return redirect(saved)
+    return render(
+        request, "review/project_claim.html", {"form": form, "project": submission.project, "resend": True}
+    )
 
 
 @login_required

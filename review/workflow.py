@@ -258,12 +258,14 @@ def _save_new(submission):
 def missing_for_submission(submission):
     """{field: message} for what stops `submission` from being submitted (empty when ready)."""
     errors = {}
+    if submission.kind == Kind.CLAIM:  # a claim asks who runs the listing, nothing else
+        if not submission.claim_evidence.strip():
+            errors["claim_evidence"] = _("Tell the association how it can verify that you run this project.")
+        return errors
     for name in REQUIRED_TO_SUBMIT:
         value = getattr(submission, Submission._meta.get_field(name).attname)
         if value is None or str(value) == "":
             errors[name] = _("This field is required to submit.")
-    if submission.kind == Kind.CLAIM and not submission.claim_evidence.strip():
-        errors["claim_evidence"] = _("Tell the association how it can verify that you run this project.")
     return errors
 
 
@@ -332,6 +334,9 @@ def claim(project, *, by, evidence):
         owner=by, kind=Kind.CLAIM, project=project, state=State.SUBMITTED, language=_language()
     )
     copy_listing(project, submission)
+    # The claimant is not the owner yet: a contact address the listing keeps hidden stays
+    # hidden (the claim is about who runs it; its content is never taken from the claim).
+    submission.contact_email, submission.show_contact_email = "", False
     submission.claim_evidence = evidence.strip()
     submission.submitted_at = timezone.now()
     _save_new(submission)
