@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "aimap.bodylimit.RequestBodyLimitMiddleware",  # 413 before a large body is read
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -193,7 +194,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AI Innovation Map] "
 ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's own per-email limit on failed logins sits above axes' (LOGIN_FAILURE_LIMIT),
 # so a locked-out login meets axes' lockout page (429) rather than allauth's message.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,10/5m/key"}
+# Password resets: at most 3 an hour to one address (allauth's default, 5 a minute, let a
+# script mail-bomb anyone); and no mail at all to an address without an account.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,10/5m/key", "reset_password": "20/m/ip,3/h/key"}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_ADAPTER = "aimap.auth.AccountAdapter"  # the client's address: registry.clientip
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 
@@ -325,6 +329,10 @@ ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
 # IMPORT_MAX_FILE_MB / IMPORT_MAX_LOGOS_MB; other form data at most 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Whole bodies, refused (413) before they are read (aimap/bodylimit.py): anonymous visitors
+# send small forms; signed-in founders a form with a logo; staff imports have their own.
+MAX_BODY_ANONYMOUS = 64 * 1024
+MAX_BODY_SIGNED_IN = 8 * 1024 * 1024  # a 3 MB logo still gets its error next to the field
 # Indexes with INCLUDE columns are a PostgreSQL speed-up; SQLite ignores the extra columns.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if not DEBUG:
