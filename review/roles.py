@@ -6,6 +6,7 @@ submission or its organisation) never has a reviewing or deciding role for it.
 
 from django.db.models import Q
 
+from registry.names import name_key
 from review.models import Conflict
 
 REVIEWERS = "Reviewers"
@@ -38,8 +39,34 @@ def is_staff_member(user):
     return is_editor(user) or is_reviewer(user)
 
 
+# Legal forms that do not change who an organisation is ("Acme Robotics" and "Acme Robotics
+# Co., Ltd." are one company), taken off the end of a name, repeatedly.
+LEGAL_SUFFIXES = (
+    "co", "co ltd", "company", "company limited", "corp", "corporation", "inc", "incorporated",
+    "ltd", "limited", "llc", "llp", "lp", "plc", "gmbh", "ag", "sa", "sas", "sarl", "srl", "bv",
+    "nv", "oy", "ab", "as", "kk", "pte", "pte ltd", "pty", "pty ltd", "oü", "ou",
+    "有限公司", "有限责任公司", "股份有限公司", "集团", "公司", "株式会社",
+)  # fmt: skip
+_SUFFIXES_LONGEST_FIRST = sorted(LEGAL_SUFFIXES, key=len, reverse=True)
+_PUNCTUATION = str.maketrans(dict.fromkeys(".,()（）、，·-–—&'\"/", " "))
+
+
 def normalised_organization(name):
-    return " ".join((name or "").split()).casefold()
+    """The key two spellings of one organisation share: the import's name key
+    (registry.names: NFKC, case folding, white space), punctuation as space, legal forms
+    taken off the end ("Acme Robotics Co., Ltd." is "acme robotics")."""
+    text = " ".join(name_key(name).translate(_PUNCTUATION).split())
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in _SUFFIXES_LONGEST_FIRST:
+            if text == suffix:
+                break
+            if text.endswith(" " + suffix) or (not suffix.isascii() and text.endswith(suffix)):
+                text = text[: -len(suffix)].rstrip()
+                changed = True
+                break
+    return text
 
 
 def _declared(user, *, subject, organizations):

@@ -187,15 +187,18 @@ class TestConflicts:
 
     @pytest.mark.parametrize(
         "declared",
-        ["Acme Robotics", "ACME ROBOTICS", "  acme   robotics ", "Acme\tRobotics\n", "Acme\u3000Robotics"],
-    )
+        ["Acme Robotics", "ACME ROBOTICS", "  acme   robotics ", "Acme\tRobotics\n", "Acme\u3000Robotics",
+         # issue 15: the import's normalisation plus legal forms and punctuation
+         "Acme Robotics Co.", "Acme Robotics Co., Ltd.", "Acme Robotics, Inc.", "Acme Robotics Ltd",
+         "Acme-Robotics", "ＡＣＭＥ Ｒｏｂｏｔｉｃｓ", "Acme Robotics GmbH"],
+    )  # fmt: skip
     def test_organisations_are_compared_without_case_or_extra_spaces(self, founder, reviewer, declared):
         submission = make_submission(founder, state=State.SUBMITTED, organization="  Acme  Robotics")
         workflow.declare_conflict(by=reviewer, reviewer=reviewer, kind="advisory", organization=declared)
         with pytest.raises(TransitionError, match="conflict of interest"):
             workflow.start_review(submission, by=reviewer)
 
-    @pytest.mark.parametrize("declared", ["Acme Robotic", "Acme-Robotics", "Acme Robotics Ltd"])
+    @pytest.mark.parametrize("declared", ["Acme Robotic", "Acme Robotics Intl", "Acme", "Robotics Co."])
     def test_other_organisations_are_not_a_conflict(self, founder, reviewer, declared):
         submission = make_submission(founder, state=State.SUBMITTED, organization="Acme Robotics")
         workflow.declare_conflict(by=reviewer, reviewer=reviewer, kind="advisory", organization=declared)
@@ -211,6 +214,19 @@ class TestConflicts:
         )
         with pytest.raises(TransitionError):
             workflow.start_review(update, by=reviewer)
+
+    @pytest.mark.parametrize(
+        ("declared", "organization"),
+        [("杭州灵犀科技", "杭州灵犀科技有限公司"), ("杭州灵犀科技有限责任公司", "杭州灵犀科技"),
+         ("Lingxi Pte. Ltd.", "LINGXI")],
+    )  # fmt: skip
+    def test_chinese_and_other_legal_forms_are_the_same_organisation(
+        self, founder, reviewer, declared, organization
+    ):
+        submission = make_submission(founder, state=State.SUBMITTED, organization=organization)
+        workflow.declare_conflict(by=reviewer, reviewer=reviewer, kind="employment", organization=declared)
+        with pytest.raises(TransitionError, match="conflict of interest"):
+            workflow.start_review(submission, by=reviewer)
 
     def test_reviewers_declare_only_their_own_conflicts(self, reviewer, editor):
         other = make_reviewer()
