@@ -134,9 +134,11 @@ class SubmissionAdmin(admin.ModelAdmin):
             .annotate(count=Count("pk"))
             .values("count")
         )
+        # A draft is the founder's until it is submitted: no staff member reads it.
         return (
             super()
             .get_queryset(request)
+            .exclude(state=Submission.State.DRAFT)
             .annotate(approval_count=Coalesce(Subquery(approvals, output_field=IntegerField()), 0))
             .prefetch_related("reviewers")
         )

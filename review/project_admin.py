@@ -33,7 +33,7 @@ from registry.models import Project
 from review import exports, listings, workflow
 from review.admin_forms import ReasonForm
 from review.models import Event
-from review.roles import conflicted_project_ids, is_editor, may_change_project
+from review.roles import conflicted_project_ids, is_conflicted_with_project, is_editor, may_change_project
 from review.workflow import TransitionError
 
 
@@ -233,7 +233,9 @@ class ProjectAdmin(admin.ModelAdmin):
                 **(extra_context or {}),
                 "project": project,
                 "events": Event.objects.of_project(project).select_related("actor", "submission"),
-                "show_internal": True,
+                # Internal details are not for anyone conflicted with the project (its owner
+                # among staff, or a declared tie): the same rule as on submissions.
+                "show_internal": not is_conflicted_with_project(request.user, project),
                 "publication_form": ReasonForm(auto_id="id_publication_%s")
                 if is_editor(request.user)
                 else None,

@@ -51,7 +51,9 @@ def listings(db):
             listed_by="editors",
             **fields,
         )
-        submissions[prefix] = make_submission(owner, contact_email=contact_for(prefix, number), **fields)
+        submissions[prefix] = make_submission(  # submitted: staff never see drafts
+            owner, state="submitted", contact_email=contact_for(prefix, number), **fields
+        )
     return projects, submissions
 
 
