@@ -24,7 +24,7 @@ help:
 	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
 	@echo "make soak    5 minutes of mixed load at concurrency 32: no errors, bounded memory"
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON)" ]; then \
 		echo "aimap needs Python 3.12 or newer, and none was found on PATH, under ~/.pyenv/versions or as /usr/bin/python3."; \
 		echo "Install one (Debian/Ubuntu: apt-get install python3 python3-venv; or pyenv install 3.12) and run make again,"; \
@@ -33,7 +33,8 @@ $(STAMP): requirements.txt
 	fi
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 venv: $(STAMP)

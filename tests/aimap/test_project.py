@@ -71,3 +71,47 @@ def test_every_marked_string_in_the_code_is_in_the_catalogue(tmp_path, settings,
     text = (tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
     after = set(msgids.findall(text))
     assert after - before == set(), "new strings: run `make messages` and translate them"
+
+
+def pins(name):
+    """{normalised name: (version, extras)} of a requirements file's own lines (not -r)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found = {}
+    for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-r "):
+            continue
+        requirement = Requirement(line)
+        (spec,) = requirement.specifier  # exactly one specifier: ==
+        assert spec.operator == "==", f"{name}: {line} is not pinned"
+        found[canonicalize_name(requirement.name)] = (spec.version, set(requirement.extras))
+    return found
+
+
+def test_the_runtime_requirements_are_pinned_and_closed_and_the_tools_apart():
+    """requirements.txt holds the runtime only, every package pinned, and everything those
+    packages need (their own requirements, the extras asked for) is in it too;
+    requirements-dev.txt adds the tools, pinned, and nothing the runtime lacks depends on them."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    runtime, tools = pins("requirements.txt"), pins("requirements-dev.txt")
+    assert not set(runtime) & set(tools), "a package is in both files"
+    assert {"pytest", "ruff", "playwright", "hypothesis", "import-linter"} <= set(tools)
+    assert not {"pytest", "ruff", "playwright", "hypothesis"} & set(runtime)
+
+    def needs(name, extras):
+        for text in requires(name) or []:
+            requirement = Requirement(text)
+            environments = [{"extra": extra} for extra in extras] or [{"extra": ""}]
+            if requirement.marker is None or any(requirement.marker.evaluate(env) for env in environments):
+                yield canonicalize_name(requirement.name)
+
+    for listed, (version, extras) in {**runtime, **tools}.items():
+        wanted = runtime if listed in runtime else {**runtime, **tools}
+        missing = set(needs(listed, extras)) - set(wanted)
+        assert not missing, f"{listed} needs {sorted(missing)}, not pinned where it belongs"
