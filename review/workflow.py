@@ -159,11 +159,12 @@ def check(action, submission, by, *, reason=None, held=None):
             _("Give a reason: the founder will read it."), errors={"reason": _("This field is required.")}
         )
     if action == "approve":
-        _check_approvals(submission)
+        _check_approvals(submission, by)
 
 
-def _check_approvals(submission):
-    required, count = settings.REVIEW_APPROVALS_REQUIRED, len(_approvals(submission))
+def _check_approvals(submission, by):
+    approvals = _approvals(submission)
+    required, count = settings.REVIEW_APPROVALS_REQUIRED, len(approvals)
     if count < required:
         raise TransitionError(
             _(
@@ -172,6 +173,25 @@ def _check_approvals(submission):
             )
             % {"required": required, "count": count}
         )
+    # Two people at least (docs/decisions/0019): a reviewer who took the submission on
+    # themself cannot approve it on their own approving review alone; an editor decides then,
+    # or another reviewer's approving review is there too.
+    others = [review for review in approvals if by is None or review.reviewer_id != by.pk]
+    if by is not None and not is_editor(by) and not others and _self_assigned(submission, by):
+        raise TransitionError(
+            _(
+                "You took this submission on yourself: your own approving review alone cannot "
+                "approve it. An editor decides, or another reviewer's approving review is needed."
+            )
+        )
+
+
+def _self_assigned(submission, reviewer):
+    """Whether `reviewer` is on `submission` by their own start_review, no editor having
+    assigned them."""
+    events = submission.events.filter(action__in=["start_review", "assign"])
+    assigned_by_editor = events.filter(action="assign", detail=f"assigned {reviewer.get_username()}").exists()
+    return not assigned_by_editor and events.filter(action="start_review", actor=reviewer).exists()
 
 
 def allowed_actions(submission, by):

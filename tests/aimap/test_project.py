@@ -111,7 +111,7 @@ def test_the_runtime_requirements_are_pinned_and_closed_and_the_tools_apart():
             if requirement.marker is None or any(requirement.marker.evaluate(env) for env in environments):
                 yield canonicalize_name(requirement.name)
 
-    for listed, (version, extras) in {**runtime, **tools}.items():
+    for listed, (_version, extras) in {**runtime, **tools}.items():
         wanted = runtime if listed in runtime else {**runtime, **tools}
         missing = set(needs(listed, extras)) - set(wanted)
         assert not missing, f"{listed} needs {sorted(missing)}, not pinned where it belongs"

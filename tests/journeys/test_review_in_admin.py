@@ -1,4 +1,4 @@
-"""A reviewer finds a submission in the admin's queue, reviews and approves it; an editor
+"""A reviewer finds a submission in the admin's queue and reviews it; an editor approves and
 publishes it; it is on the map.
 
 The browser speaks Chinese (the `page` fixture's locale), so elements are found by name,
@@ -131,16 +131,18 @@ def test_a_reviewer_approves_a_submission_and_an_editor_publishes_it(page):
     assert success_shown(page)
     assert page.locator("tr.review-row[data-reviewer=reviewer]").count() == 1
 
-    # Approves.
+    # Took it on themself: their own approval alone cannot approve it (decision 0019), so
+    # no approve button for them; an editor decides.
+    assert page.locator("form.transition-form[data-action=approve]").count() == 0
+    log_out(page)
+
+    # The editor approves it, then publishes it.
+    log_in(page, "editor")
+    page.goto(f"/admin/review/submission/{submission.pk}/change/")
     click_and_wait(page.locator("form.transition-form[data-action=approve] button[type=submit]"))
     assert success_shown(page)
     assert page.locator(".review-summary .state-badge.state-approved").count() == 1
     screenshot(page, "review-3-approved")
-    log_out(page)
-
-    # The editor publishes it.
-    log_in(page, "editor")
-    page.goto(f"/admin/review/submission/{submission.pk}/change/")
     assert page.locator("form.transition-form").count() == 1
     click_and_wait(page.locator("form.transition-form[data-action=publish] button[type=submit]"))
     assert success_shown(page)

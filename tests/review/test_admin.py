@@ -23,6 +23,7 @@ from review.duplicates import likely_duplicates, normalised_website
 from review.models import Conflict, Event, Review, Submission
 from review.queue import awaiting_review_by
 from tests.base import make_project, make_submission, make_user, track
+from tests.review.workflow_builders import make_reviewer, review
 
 pytestmark = pytest.mark.django_db
 State = Submission.State
@@ -543,7 +544,9 @@ class TestWhatStaffSee:
 
 
 class TestButtons:
-    def test_a_reviewer_takes_a_submission_scores_it_and_approves_it(self, founder, reviewer):
+    def test_a_reviewer_takes_a_submission_scores_it_and_an_editor_approves_it(
+        self, founder, reviewer, editor
+    ):
         submission = make_submission(founder, state=State.SUBMITTED)
         client = client_for(reviewer)
         response = client.post(act_url(submission, "start_review"), {"version": 1})
@@ -564,10 +567,40 @@ class TestButtons:
             reviewer, 5, "Good.", "Checked.",
         )  # fmt: skip
 
+        # Self-assigned, their own approving review alone cannot carry (issue 15, decision 0019)
         response = client.post(act_url(submission, "approve"), {"version": submission.version, "text": ""})
+        submission.refresh_from_db()
+        assert submission.state == State.IN_REVIEW
+        assert (
+            messages_of(response)[-1][0] == "error"
+            and "took this submission on yourself" in messages_of(response)[-1][1]
+        )
+
+        response = client_for(editor).post(
+            act_url(submission, "approve"), {"version": submission.version, "text": ""}
+        )
         submission.refresh_from_db()
         assert submission.state == State.APPROVED
         assert messages_of(response)[-1] == ("success", f"“{submission.name}” is now approved.")
+
+    def test_a_reviewer_an_editor_assigned_may_approve_on_their_review(self, founder, reviewer, editor):
+        submission = make_submission(founder, state=State.SUBMITTED)
+        workflow.assign(submission, by=editor, reviewer=reviewer)
+        review(submission, reviewer)
+        assert workflow.approve(submission, by=reviewer).state == State.APPROVED
+
+    def test_a_self_assigned_reviewer_may_approve_with_another_reviewers_approval(
+        self, founder, reviewer, editor
+    ):
+        other = make_reviewer()
+        submission = make_submission(founder, state=State.SUBMITTED)
+        workflow.start_review(submission, by=reviewer)
+        workflow.assign(submission, by=editor, reviewer=other)
+        review(submission, reviewer)
+        with pytest.raises(workflow.TransitionError):
+            workflow.approve(submission, by=reviewer)
+        review(submission, other)
+        assert workflow.approve(submission, by=reviewer).state == State.APPROVED
 
     def test_an_editor_assigns_a_reviewer(self, founder, reviewer, editor):
         submission = make_submission(founder, state=State.SUBMITTED)
