@@ -91,6 +91,12 @@ def save_logo(file, storage=default_storage):
     return name
 
 
+def delete_logo(name, storage=default_storage):
+    """Delete a stored logo and its thumbnail (what save_logo stored under `name`)."""
+    for stored in (name, thumbnail_name(name)):
+        storage.delete(stored)
+
+
 def thumbnail_name(logo_name):
     """`logos/<stem>.webp` -> `logos/thumbs/<stem>.webp`."""
     folder, base = posixpath.split(logo_name)

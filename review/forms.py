@@ -5,12 +5,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from registry.forms import ListingFormMixin
-from registry.images import inspect_logo, save_logo
+from registry.images import delete_logo, inspect_logo, save_logo
 from registry.listing import FOUNDER_REQUIRED, Listing
+from registry.models import Project
 from review.models import Submission
 
 # The form's sections, in order. Names only: every field's definition is the listing's.
@@ -123,12 +125,25 @@ class SubmissionForm(ListingFormMixin, forms.ModelForm):
         simple = [n for n in CONTENT_FIELDS if n not in ("logo", "secondary_tracks")]
         construct_instance(self, submission, fields=simple)
         upload = self.cleaned_data.get("logo")
+        replaced = submission.logo.name if submission.pk else ""
         if upload is False:  # "clear" ticked
             submission.logo = ""
         elif isinstance(upload, UploadedFile):
             submission.logo = save_logo(upload)
         save(submission)
+        if replaced and replaced != submission.logo.name:
+            # Every save with a new logo used to leave the old files for good (drafts could
+            # fill the disk): once the save has committed, the replaced logo goes, unless a
+            # listing or another submission still shows it.
+            transaction.on_commit(lambda: forget_logo(replaced))
         submission.secondary_tracks.set(self.cleaned_data.get("secondary_tracks") or [])
+
+
+def forget_logo(name):
+    """Delete the logo `name` and its thumbnail if nothing shows it any more."""
+    if Project.objects.filter(logo=name).exists() or Submission.objects.filter(logo=name).exists():
+        return
+    delete_logo(name)
 
 
 class ClaimForm(forms.Form):
