@@ -5,7 +5,11 @@ from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.urls import reverse
 
 from registry.absolute import absolute, site_domain
@@ -60,3 +64,31 @@ def login_identifier(request, credentials):
         or ""
     )
     return value.strip().lower()
+
+
+def lockout_parameters(request, credentials):
+    """What django-axes counts failures against (AXES_LOCKOUT_PARAMETERS): the (login, client
+    address) pair for everyone; for a staff account also the account alone, whatever the
+    address, so guesses spread over many addresses still lock it (a founder's account is
+    not locked that way: anyone could then lock any founder out)."""
+    login = login_identifier(request, credentials)
+    staff = bool(login) and (
+        get_user_model()
+        .objects.filter(Q(username__iexact=login) | Q(email__iexact=login), is_staff=True)
+        .exists()
+    )
+    return [["username", "ip_address"], "username"] if staff else [["username", "ip_address"]]
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login: a right password of an account that is not staff is a failed log-in
+    (axes counts it), not a silent refusal that would tell a guesser the password was right."""
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not user.is_staff:
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.cleaned_data.get("username", "")},
+                request=self.request,
+            )
+        super().confirm_login_allowed(user)

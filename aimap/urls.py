@@ -5,8 +5,10 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from aimap import health, views
+from aimap.auth import AdminLoginForm
 
 admin.site.site_header = _("AI Innovation Map — Review")
+admin.site.login_form = AdminLoginForm  # a founder's right password here counts as a failure
 admin.site.site_title = _("AI Innovation Map — Review")
 admin.site.index_title = _("AI Innovation Map — Review")
 

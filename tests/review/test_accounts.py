@@ -268,7 +268,7 @@ def assert_lockout_page(response):
 
 def test_the_failure_limit_is_a_handful():
     assert 3 <= settings.AXES_FAILURE_LIMIT <= 10
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AXES_LOCKOUT_PARAMETERS == "aimap.auth.lockout_parameters"
 
 
 def test_repeated_wrong_passwords_lock_that_email_out_even_with_the_right_password(client):
