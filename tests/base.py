@@ -83,3 +83,10 @@ def content(*, draft=True, instance=None, files=None, **data):
     form = SubmissionForm(data=data, files=files, instance=instance, draft=draft)
     assert form.is_valid(), form.errors
     return form
+
+
+def text_of(response):
+    """A response's body as text, streamed (downloads) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode("utf-8")
+    return response.content.decode("utf-8")

@@ -15,7 +15,7 @@ import pytest
 
 from registry import counts
 from registry.filters import FlagFilter, ProjectFilterSet
-from tests.base import make_project
+from tests.base import make_project, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -68,19 +68,15 @@ def test_a_track_page_the_map_and_the_statistics_follow_it(client, projects):
     assert everything.context["numbers"]["projects"] == 3
 
 
-def streamed(response):
-    return b"".join(response.streaming_content).decode("utf-8")
-
-
 def test_the_api_the_open_data_and_the_feed_follow_it(client, projects):
     api = json.loads(client.get("/api/projects/?reviewed=1").content)
     assert [item["slug"] for item in api["results"]] == ["reviewed-one"]
 
-    rows = json.loads(streamed(client.get("/data/projects.json?reviewed=1")))
+    rows = json.loads(text_of(client.get("/data/projects.json?reviewed=1")))
     assert [row["slug"] for row in rows] == ["reviewed-one"]
-    assert len(json.loads(streamed(client.get("/data/projects.json")))) == 3
+    assert len(json.loads(text_of(client.get("/data/projects.json")))) == 3
 
-    text = streamed(client.get("/data/projects.csv?reviewed=1")).removeprefix("\ufeff")
+    text = text_of(client.get("/data/projects.csv?reviewed=1")).removeprefix("\ufeff")
     table = list(csv.DictReader(io.StringIO(text)))
     assert [(row["slug"], row["provenance"]) for row in table] == [("reviewed-one", "reviewed")]
 

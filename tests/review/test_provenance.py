@@ -15,7 +15,7 @@ from registry.models import Project
 from review import workflow
 from review.importing import Origin, apply_import
 from review.models import Submission
-from tests.base import make_project
+from tests.base import make_project, text_of
 from tests.review.import_files import csv_file
 from tests.review.workflow_builders import make_editor, make_reviewer, published, review
 
@@ -100,10 +100,6 @@ def test_cards_and_tiles_carry_the_mark(client, founder, staff_editor, reviewer)
     assert "tiles without the mark are listed from public sources" in landscape
 
 
-def streamed(response):
-    return b"".join(response.streaming_content).decode("utf-8")
-
-
 def test_the_downloads_and_the_api_carry_provenance_reviewed_at_and_source(
     client, founder, staff_editor, reviewer
 ):
@@ -118,12 +114,12 @@ def test_the_downloads_and_the_api_carry_provenance_reviewed_at_and_source(
         == "LF AI & Data Landscape (CC-BY-4.0) https://landscape.lfaidata.foundation"
     )
 
-    rows = {row["name"]: row for row in json.loads(streamed(client.get("/data/projects.json")))}
+    rows = {row["name"]: row for row in json.loads(text_of(client.get("/data/projects.json")))}
     for name in api:
         for column in ("provenance", "reviewed_at", "source"):
             assert rows[name][column] == api[name][column], (name, column)
 
-    text = streamed(client.get("/data/projects.csv")).removeprefix("\ufeff")
+    text = text_of(client.get("/data/projects.csv")).removeprefix("\ufeff")
     table = {row["name"]: row for row in csv.DictReader(io.StringIO(text))}
     assert table["Listed Tool"]["provenance"] == "listed" and table["Listed Tool"]["reviewed_at"] == ""
     assert table["Listed Tool"]["source"] == api["Listed Tool"]["source"]

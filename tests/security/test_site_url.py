@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
 
-from tests.base import make_project, make_user
+from tests.base import make_project, make_user, text_of
 
 pytestmark = pytest.mark.django_db
 SITE = "https://map.example.org"
@@ -65,7 +65,7 @@ def test_machine_readable_answers_point_at_the_site(client, path):
     make_project(name="Lark", slug="lark")
     response = client.get(path, headers=FORGED)
     assert response.status_code == 200
-    text = b"".join(response.streaming_content).decode() if response.streaming else response.text
+    text = text_of(response)
     assert SITE in text
     assert_only_site_urls(text)
 
