@@ -307,6 +307,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # /readyz fails when a task due to run has waited longer than this (the worker is down).
 READY_MAX_TASK_WAIT = env_int("READY_MAX_TASK_WAIT", 300, minimum=1)
 
+# The whole map's downloads are files (registry.downloadfiles), written by a task this many
+# seconds after a publication (however many come in between). Filtered downloads are written
+# in the request: one at a time per client, a slot kept at most EXPORT_SLOT_SECONDS.
+DOWNLOAD_FILES = env_bool("DOWNLOAD_FILES", True)
+DOWNLOAD_FILES_DELAY = env_int("DOWNLOAD_FILES_DELAY", 30, minimum=0)
+EXPORT_SLOT_SECONDS = env_int("EXPORT_SLOT_SECONDS", 300, minimum=1)
+
 # --- Security ---------------------------------------------------------------
 
 SECURE_CSP = {

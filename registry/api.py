@@ -7,11 +7,12 @@ the same GET parameters filter every format, and nothing unpublished can appear.
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Q
 from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from registry import opendata
+from registry import downloadfiles, exportlimit, opendata
 from registry.absolute import absolute
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
@@ -19,6 +20,7 @@ from registry.pagecache import cache_public_page
 
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
+RETRY_AFTER = 10  # seconds: a 429 for a second download at once
 
 
 def open_projects():
@@ -33,28 +35,37 @@ def _filtered(request):
     return ProjectFilterSet(request.GET, queryset=open_projects()).qs
 
 
-def _export(request):
-    """The downloads' records: every published project the list's filters match, in its order."""
-    queryset = ProjectFilterSet(request.GET, queryset=Project.objects.published()).qs
-    return opendata.export_records(queryset, absolute)
+def _download(request, name):
+    """The whole map from its file (registry.downloadfiles); filtered downloads, and the whole
+    map while it has no current file, written here: one at a time per client (429 beyond)."""
+    if not request.GET:
+        response = downloadfiles.serve(request, name)
+        if response is not None:
+            return response
+    give_back = exportlimit.take(request)
+    if give_back is None:
+        response = render(
+            request, "429.html", {"whole_map": reverse(request.resolver_match.view_name)}, status=429
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    form = downloadfiles.FORMATS[name]
+    records = opendata.export_records(downloadfiles.export_queryset(request.GET), absolute)
+    response = StreamingHttpResponse(
+        exportlimit.Holding(form.pieces(records), give_back), content_type=form.content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{form.filename}"'
+    return response
 
 
 @require_safe
 def projects_csv(request):
-    response = StreamingHttpResponse(
-        opendata.csv_pieces(_export(request)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="aimap-projects.csv"'
-    return response
+    return _download(request, "csv")
 
 
 @require_safe
 def projects_json(request):
-    response = StreamingHttpResponse(
-        opendata.json_pieces(_export(request)), content_type="application/json; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="aimap-projects.json"'
-    return response
+    return _download(request, "json")
 
 
 @require_safe

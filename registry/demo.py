@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
-from registry import bulkload, pagecache
+from registry import bulkload, published
 from registry.bulkload import Phases
 from registry.images import process_logo, thumbnail_name
 from registry.listing import (
@@ -735,7 +735,7 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
                     report.secondary_rows += _create_projects(built, batch_size)
                 report.created += len(numbers)
     finally:
-        pagecache.published_changed()  # bulk inserts send no signals
+        published.changed()  # bulk inserts send no signals
     return report
 
 

@@ -285,3 +285,22 @@ class PublicCountState(models.Model):
 
     def __str__(self):
         return f"counted until {self.counted_until:%Y-%m-%d %H:%M:%S} ({self.time_zone})"
+
+
+class DownloadFile(models.Model):
+    """The whole map as a file (registry.downloadfiles): written by a task after publications,
+    served for the downloads without filters. One row per format, naming the current file."""
+
+    format = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=200)  # in the default storage
+    size = models.BigIntegerField()
+    gzip_name = models.CharField(max_length=200)  # the same bytes, gzip-compressed
+    gzip_size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)  # of the uncompressed file: the ETag
+    rows = models.PositiveIntegerField()
+    written_at = models.DateTimeField()  # the data as of then (when the reading began)
+    # The next scheduled publication then: from that time on the file is out of date.
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.format}: {self.rows} projects as of {self.written_at:%Y-%m-%d %H:%M:%S}"

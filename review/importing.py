@@ -45,7 +45,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from registry import pagecache
+from registry import published
 from registry.fields import MultiChoiceField
 from registry.images import LOGO_MAX_BYTES, save_logo, thumbnail_name
 from registry.listing import Listing, listing_field_names, secondary_track_errors
@@ -882,7 +882,7 @@ def _create_all(rows, now, stored, *, origin, publish):
         for track in row.secondary or ()
     ]
     Through.objects.bulk_create(links, batch_size=1000)
-    pagecache.published_changed()  # bulk inserts send no signals
+    published.changed()  # bulk inserts send no signals
     return projects
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.utils import translation
 
 from tests.base import make_user
@@ -17,6 +18,12 @@ def other_founder(db):
 @pytest.fixture
 def editor(db):
     return make_user("editor", is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache (rate limits, download slots, the page cache)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

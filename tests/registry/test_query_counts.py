@@ -73,6 +73,13 @@ PAGES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def streamed_downloads(settings):
+    """The downloads as written in the request (filtered ones, and the whole map before its
+    file exists); serving the file: tests/registry/test_download_files.py."""
+    settings.DOWNLOAD_FILES = False
+
+
 def measure(client, assert_max, url, params, headers, ceiling):
     """(number of queries, body) of one GET."""
     with assert_max(ceiling) as queries:

@@ -717,7 +717,8 @@ class TestFailingMail:
         submission, _meant, callbacks = decide(
             action, django_capture_on_commit_callbacks, language="en", **people
         )
-        assert len(callbacks) == 1, "the email was queued for after the commit"
+        mails = [callback for callback in callbacks if callback.__module__ == "review.mailqueue"]
+        assert len(mails) == 1, "the email was queued for after the commit"
         submission.refresh_from_db()
         assert submission.state == state
         assert submission.events.filter(action=action).count() == 1

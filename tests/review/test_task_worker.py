@@ -1,7 +1,8 @@
 """The real task worker: `manage.py db_worker` (django-tasks-db) as its own process, on a
 database of its own (PostgreSQL or SQLite, as the suite runs), sending the emails a
 decision enqueued; and retrying, then leaving a `mail_failed` Event, when the mail server
-refuses the connection. Everything else in the suite runs tasks at once (tests/settings.py)."""
+refuses the connection; and writing the download files the decision made out of date
+(registry.downloadfiles). Everything else in the suite runs tasks at once (tests/settings.py)."""
 
 import json
 import os
@@ -30,10 +31,12 @@ workflow.unpublish(project, by=make_editor(), reason="The site is gone.")
 STATE = """
 import json
 from django_tasks_db.models import DBTaskResult
+from registry.models import DownloadFile
 from review.models import Event
 print(json.dumps({
-    "tasks": sorted((t.task_path.rsplit(".", 1)[-1], t.status, t.args_kwargs["kwargs"]["attempt"])
+    "tasks": sorted((t.task_path.rsplit(".", 1)[-1], t.status, t.args_kwargs["kwargs"].get("attempt", 0))
                     for t in DBTaskResult.objects.all()),
+    "download_files": sorted(DownloadFile.objects.values_list("format", "rows")),
     "failed_events": list(Event.objects.filter(action="mail_failed").values_list("detail", flat=True)),
 }))
 """
@@ -70,12 +73,19 @@ def test_the_worker_sends_what_a_decision_enqueued(scratch, tmp_path):  # noqa: 
     database = scratch.new()
     migrate(database)
     mail_dir = tmp_path / "mail"
-    run(database, "shell", "-c", DECIDE, AIMAP_TEST_MAIL_DIR=str(mail_dir))
-    assert state(database)["tasks"] == [["send_message", "READY", 1]]
+    # (the download files' refresh due at once rather than DOWNLOAD_FILES_DELAY later)
+    run(database, "shell", "-c", DECIDE, AIMAP_TEST_MAIL_DIR=str(mail_dir), DOWNLOAD_FILES_DELAY="0")
+    before = state(database)
+    assert before["tasks"] == [["refresh_download_files", "READY", 0], ["send_message", "READY", 1]]
+    assert before["download_files"] == []  # nothing written in the request either
     assert not mail_dir.exists() or not any(mail_dir.iterdir())  # nothing sent in the request
 
     work(database, AIMAP_TEST_MAIL_DIR=str(mail_dir))
-    assert state(database) == {"tasks": [["send_message", "SUCCESSFUL", 1]], "failed_events": []}
+    assert state(database) == {
+        "tasks": [["refresh_download_files", "SUCCESSFUL", 0], ["send_message", "SUCCESSFUL", 1]],
+        "download_files": [["csv", 0], ["json", 0]],  # the one project is taken down: none public
+        "failed_events": [],
+    }
     (sent,) = list(Path(mail_dir).iterdir())
     text = sent.read_text(encoding="utf-8")
     assert "To: founder@example.com" in text and "Worker Test Project" in text
@@ -95,7 +105,7 @@ def test_the_worker_retries_then_leaves_a_trace_when_the_mail_server_refuses(scr
             "MAIL_ATTEMPTS": "3", "MAIL_RETRY_SECONDS": "0"}  # fmt: skip
     work(database, **down)
     after = state(database)
-    assert after["tasks"] == [
+    assert [task for task in after["tasks"] if task[0] == "send_message"] == [
         ["send_message", "FAILED", 3],
         ["send_message", "SUCCESSFUL", 1],  # ended by enqueueing the next attempt
         ["send_message", "SUCCESSFUL", 2],

@@ -1,0 +1,12 @@
+"""One call after every write that changes what the public sees: the page cache's version
+moves (registry.pagecache) and the download files are written again (registry.downloadfiles),
+both once the transaction commits. Signals call it for saves and deletes
+(registry.signals); bulk writes that send no signals (queryset.update, bulk_create, COPY)
+call it themselves."""
+
+from registry import downloadfiles, pagecache
+
+
+def changed():
+    pagecache.published_changed()
+    downloadfiles.published_changed()
