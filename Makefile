@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: help venv run serve seed migrate test test-fast lint format check-migrations messages bench soak clean
+.PHONY: help venv requirements-hashes run serve seed migrate test test-fast lint format check-migrations messages bench soak clean
 
 help:
 	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT) with the task worker"
@@ -23,6 +23,7 @@ help:
 	@echo "make lint    ruff, the layers contract (lint-imports), and a check that no migration is missing"
 	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
 	@echo "make soak    5 minutes of mixed load at concurrency 32: no errors, bounded memory"
+	@echo "make requirements-hashes   after adding or upgrading a pin: the --hash lines pip checks"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON)" ]; then \
@@ -33,11 +34,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	fi
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# After adding or upgrading a pin in requirements*.txt: every file PyPI holds for each pinned
+# version gets its --hash line (pip installs in hash-checking mode). Needs only Python and PyPI.
+requirements-hashes:
+	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found; name one: make requirements-hashes PYTHON=..."; exit 1; }
+	$(PYTHON) bench/requirements_hashes.py
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput

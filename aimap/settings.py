@@ -233,14 +233,23 @@ MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
 MEDIA_STORAGE = env_choice("MEDIA_STORAGE", ("local", "s3"), "local")
-if MEDIA_STORAGE == "s3":
-    _bucket = env_str("S3_BUCKET")
-    if not _bucket:
+
+
+def media_storage(kind):
+    """STORAGES["default"] for MEDIA_STORAGE=`kind`, from the S3_* variables for "s3".
+
+    A function so that tests/aimap/test_s3_media.py builds the S3 storage exactly as a
+    deployment does, against a local S3 server.
+    """
+    if kind != "s3":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    bucket = env_str("S3_BUCKET")
+    if not bucket:
         raise ConfigError("S3_BUCKET is required when MEDIA_STORAGE=s3")
-    _media = {
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": _bucket,
+            "bucket_name": bucket,
             "endpoint_url": env_url("S3_ENDPOINT_URL", schemes=("http", "https")) or None,
             "region_name": env_str("S3_REGION") or None,
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,
@@ -251,10 +260,10 @@ if MEDIA_STORAGE == "s3":
             "querystring_auth": False,
         },
     }
-else:
-    _media = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
 STORAGES = {
-    "default": _media,
+    "default": media_storage(MEDIA_STORAGE),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

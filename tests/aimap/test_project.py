@@ -73,21 +73,43 @@ def test_every_marked_string_in_the_code_is_in_the_catalogue(tmp_path, settings,
     assert after - before == set(), "new strings: run `make messages` and translate them"
 
 
+def requirement_lines(name):
+    """(requirement, [sha256, ...]) for each pin of a requirements file, its `\\` continuation
+    lines joined and its --hash options apart; comments, blank lines and -r left out."""
+    joined = re.sub(r"\\\n", " ", (ROOT / name).read_text(encoding="utf-8"))
+    for line in joined.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-r "):
+            continue
+        words = line.split()
+        hashes = [word.removeprefix("--hash=sha256:") for word in words if word.startswith("--hash=")]
+        yield " ".join(word for word in words if not word.startswith("--hash=")), hashes
+
+
 def pins(name):
     """{normalised name: (version, extras)} of a requirements file's own lines (not -r)."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     found = {}
-    for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line or line.startswith("-r "):
-            continue
+    for line, _hashes in requirement_lines(name):
         requirement = Requirement(line)
         (spec,) = requirement.specifier  # exactly one specifier: ==
         assert spec.operator == "==", f"{name}: {line} is not pinned"
         found[canonicalize_name(requirement.name)] = (spec.version, set(requirement.extras))
     return found
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+def test_every_pin_carries_the_hashes_pip_checks(name):
+    """`make venv` installs with --require-hashes: a pin without a hash stops it. After adding
+    or upgrading a pin, `make requirements-hashes` writes them (README, "Dependencies")."""
+    lines = list(requirement_lines(name))
+    assert len(lines) > 10
+    for line, hashes in lines:
+        assert hashes, f"{name}: {line} has no --hash: run `make requirements-hashes`"
+        assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in hashes), f"{name}: {line}"
+        assert len(set(hashes)) == len(hashes), f"{name}: {line} repeats a hash"
 
 
 def test_the_runtime_requirements_are_pinned_and_closed_and_the_tools_apart():
