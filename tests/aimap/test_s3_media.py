@@ -234,3 +234,31 @@ def test_the_guard_stops_a_connection_to_any_other_address(monkeypatch):
             sock.connect(("169.254.169.254", 80))
         sock.connect(("127.0.0.1", 9))
     assert attempts == [("127.0.0.1", 9)]  # only the loopback one reached the socket
+
+
+def test_the_download_files_live_in_the_bucket_and_the_download_redirects_there(
+    bucket, client, settings, django_capture_on_commit_callbacks
+):
+    """registry.downloadfiles on object storage: written to the bucket, the download a redirect
+    to the object (which the storage serves, with its own validators), replaced files deleted."""
+    from registry.models import DownloadFile
+
+    settings.SITE_URL = "http://testserver"
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project(name="灵犀客服 on S3")
+    first = DownloadFile.objects.get(format="csv")
+    assert stored(bucket, first.name) is not None and stored(bucket, first.gzip_name) is not None
+
+    response = client.get("/data/projects.csv")
+    assert response.status_code == 302
+    data = fetch(response["Location"])
+    assert data == stored(bucket, first.name) and "灵犀客服 on S3" in data.decode("utf-8")
+    settings.DOWNLOAD_FILES = False
+    assert data == b"".join(client.get("/data/projects.csv").streaming_content)  # the streamed bytes
+    settings.DOWNLOAD_FILES = True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project(name="Second on S3")
+    assert DownloadFile.objects.get(format="csv").rows == 2
+    assert "Second on S3" in fetch(client.get("/data/projects.csv")["Location"]).decode("utf-8")
+    assert stored(bucket, first.name) is None and stored(bucket, first.gzip_name) is None
