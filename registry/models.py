@@ -304,3 +304,15 @@ class DownloadFile(models.Model):
 
     def __str__(self):
         return f"{self.format}: {self.rows} projects as of {self.written_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExportSlot(models.Model):
+    """A client's one streamed download (registry.exportlimit): held while it runs, given back
+    when the response closes; `expires_at` frees one a killed worker never gave back."""
+
+    client = models.CharField(max_length=64, unique=True)  # the client's address
+    token = models.CharField(max_length=32)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.client} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
