@@ -18,10 +18,12 @@ form knows *what* it is.
 """
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -117,6 +119,10 @@ class TransitionError(Exception):
 
 class StaleSubmission(TransitionError):
     """The submission changed since the form was opened."""
+
+
+class SaveLimitError(TransitionError):
+    """A founder saved more often than SUBMISSION_SAVES_PER_HOUR allows (the views answer 429)."""
 
 
 def _language():
@@ -312,8 +318,42 @@ def _check_daily_limit(founder):
         )
 
 
+# What counts as a save: a form's content written onto a draft (started or saved again).
+SAVE_ACTIONS = ("create", "edit")
+
+
+def _lock_founder(founder):
+    """Take one founder's saves one at a time, so that their limits count exactly."""
+    list(get_user_model().objects.select_for_update().filter(pk=founder.pk).values_list("pk"))
+
+
+def check_save_rate(founder):
+    """An abuse limit: at most SUBMISSION_SAVES_PER_HOUR saves in the last hour, counted
+    from the audit trail (every save writes a "create" or "edit" Event); raises
+    SaveLimitError saying when the founder may save again."""
+    limit = settings.SUBMISSION_SAVES_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    saves = Event.objects.filter(actor=founder, action__in=SAVE_ACTIONS, created_at__gte=since)
+    latest = list(saves.order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    if len(latest) < limit:
+        return
+    wait = latest[-1] + timedelta(hours=1) - timezone.now()
+    security_log.warning("save limit reached", extra={"event": "save_limit", "actor": founder.pk})
+    raise SaveLimitError(
+        _(
+            "You have saved %(count)s times in the last hour, the most we accept. Nothing was "
+            "saved this time; what you typed is still below (choose the logo again if you had "
+            "chosen one). You can save again in %(minutes)s minutes."
+        )
+        % {"count": limit, "minutes": max(1, math.ceil(wait.total_seconds() / 60))}
+    )
+
+
+@transaction.atomic
 def create(*, by, content, kind=Kind.NEW, project=None):
     """A new draft by founder `by`, its content written by `content`."""
+    _lock_founder(by)
+    check_save_rate(by)
     open_drafts = Submission.objects.owned_by(by).filter(state=State.DRAFT).count()
     if open_drafts >= settings.MAX_OPEN_DRAFTS:
         raise TransitionError(
@@ -368,6 +408,7 @@ def claim(project, *, by, evidence):
 @transaction.atomic
 def save_draft(submission, *, by, content, expected_version):
     """Write new content onto a draft (or a submission sent back for changes)."""
+    _lock_founder(by)
     locked = _lock(submission)
     _check_owner(locked, by)
     _check_version(locked, expected_version)
@@ -375,6 +416,7 @@ def save_draft(submission, *, by, content, expected_version):
         raise TransitionError(
             _("A submission that is %(state)s cannot be edited.") % {"state": locked.get_state_display()}
         )
+    check_save_rate(by)
     content.write_to(locked, save=lambda s: s.save())
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
