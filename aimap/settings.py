@@ -354,6 +354,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 PROJECTS_PER_PAGE = env_int("PROJECTS_PER_PAGE", 24, minimum=1, maximum=200)
 MAX_OPEN_DRAFTS = env_int("MAX_OPEN_DRAFTS", 5, minimum=1)
+# Drafts (new projects and updates) a founder may start in 24 hours, withdrawn ones
+# included: withdrawing cannot get round MAX_OPEN_DRAFTS (decision 0020).
+MAX_NEW_DRAFTS_PER_DAY = env_int("MAX_NEW_DRAFTS_PER_DAY", 10, minimum=1)
 REVIEW_APPROVALS_REQUIRED = env_int("REVIEW_APPROVALS_REQUIRED", 1, minimum=1)
 AUTO_PUBLISH = env_bool("AUTO_PUBLISH", False)
 # Abuse limit: submissions (new, update, claim) a founder may send in 24 hours.

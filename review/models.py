@@ -231,6 +231,8 @@ class Event(models.Model):
                 name="review_event_has_subject",
             )
         ]
+        # A founder's recent steps, for the abuse limits (review.workflow counts them).
+        indexes = [models.Index(fields=["actor", "created_at"], name="review_event_actor_time_idx")]
 
     def __str__(self):
         return f"{self.action}: {self.from_state or '—'} → {self.to_state or '—'}"

@@ -318,6 +318,24 @@ def _check_daily_limit(founder):
         )
 
 
+def _check_drafts_started(founder):
+    """An abuse limit: at most MAX_NEW_DRAFTS_PER_DAY drafts started in 24 hours, whatever
+    became of them (withdrawing one does not give a start back: decision 0020)."""
+    since = timezone.now() - timedelta(hours=24)
+    started = Event.objects.filter(
+        actor=founder, action="create", to_state=State.DRAFT, created_at__gte=since
+    )
+    if started.count() >= settings.MAX_NEW_DRAFTS_PER_DAY:
+        security_log.warning("daily draft limit reached", extra={"event": "draft_limit", "actor": founder.pk})
+        raise TransitionError(
+            _(
+                "You have started %(count)s drafts in the last 24 hours, withdrawn ones included: the "
+                "most we accept in a day. Continue one of your drafts, or start this one tomorrow."
+            )
+            % {"count": settings.MAX_NEW_DRAFTS_PER_DAY}
+        )
+
+
 # What counts as a save: a form's content written onto a draft (started or saved again).
 SAVE_ACTIONS = ("create", "edit")
 
@@ -360,6 +378,7 @@ def create(*, by, content, kind=Kind.NEW, project=None):
             _("You already have %(count)s drafts open. Submit or withdraw one before starting another.")
             % {"count": open_drafts}
         )
+    _check_drafts_started(by)
     submission = Submission(owner=by, kind=kind, project=project, state=State.DRAFT, language=_language())
     if project is not None:
         copy_listing(project, submission)

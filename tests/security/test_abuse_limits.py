@@ -208,3 +208,51 @@ def test_submitting_a_saved_draft_is_not_a_save(founder):
 
 def test_the_default_save_limit_leaves_a_real_founder_alone(settings):
     assert settings.SUBMISSION_SAVES_PER_HOUR >= 60  # a save a minute, every minute of an hour
+
+
+# --- Withdraw-and-create cannot get round MAX_OPEN_DRAFTS ---------------------------------
+
+
+def start_and_withdraw(founder, name):
+    draft = workflow.create(by=founder, content=content(name=name))
+    return workflow.withdraw(draft, by=founder, reason="Started again")
+
+
+@override_settings(MAX_OPEN_DRAFTS=1, MAX_NEW_DRAFTS_PER_DAY=3)
+def test_withdrawing_drafts_does_not_let_a_founder_start_more_than_a_days_worth(founder, other_founder):
+    start_and_withdraw(founder, "One")
+    start_and_withdraw(founder, "Two")
+    workflow.create(by=founder, content=content(name="Three"))
+    workflow.withdraw(Submission.objects.get(name="Three"), by=founder, reason="Again")
+
+    with pytest.raises(TransitionError, match="started 3 drafts in the last 24 hours"):
+        workflow.create(by=founder, content=content(name="Four"))
+
+    assert not Submission.objects.filter(name="Four").exists()
+    assert workflow.create(by=other_founder, content=content(name="Theirs")).state == "draft"  # per founder
+
+
+@override_settings(MAX_NEW_DRAFTS_PER_DAY=2)
+def test_updates_count_as_drafts_started_and_the_form_keeps_what_was_typed(founder_client, founder):
+    start_and_withdraw(founder, "One")
+    project = make_project(owner=founder, name="Mine")
+    workflow.withdraw(
+        workflow.start_update(project, by=founder, content=content(name="Mine, better")),
+        by=founder,
+        reason="No",
+    )
+
+    response = save(founder_client, name="A third start", tagline="Still here")
+
+    assert response.status_code == 200
+    assert "started 2 drafts in the last 24 hours" in response.text
+    assert "A third start" in response.text and "Still here" in response.text
+    assert not Submission.objects.filter(name="A third start").exists()
+
+
+@override_settings(MAX_NEW_DRAFTS_PER_DAY=1)
+def test_the_drafts_started_limit_counts_the_last_24_hours_only(founder):
+    start_and_withdraw(founder, "Yesterday's")
+    Event.objects.filter(actor=founder).update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert workflow.create(by=founder, content=content(name="Today's")).state == "draft"
