@@ -364,6 +364,9 @@ MAX_SUBMISSIONS_PER_DAY = env_int("MAX_SUBMISSIONS_PER_DAY", 10, minimum=1)
 # Abuse limit: saves of the submission form (drafts started, drafts saved) a founder may
 # make in an hour; a save a minute for an hour is more than anyone filling in the form.
 SUBMISSION_SAVES_PER_HOUR = env_int("SUBMISSION_SAVES_PER_HOUR", 60, minimum=1)
+# Storage quota: the logo files (with thumbnails) a founder's drafts and submissions
+# awaiting review may hold together; a stored logo takes 10 KB to 1.1 MB (decision 0020).
+FOUNDER_STORAGE_MB = env_int("FOUNDER_STORAGE_MB", 5, minimum=1)
 # Editor imports: rows per file, and the largest list file and logo ZIP accepted.
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 10_000, minimum=1)
 IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 10, minimum=1)

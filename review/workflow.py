@@ -367,6 +367,31 @@ def check_save_rate(founder):
     )
 
 
+def check_logo_fits(submission, size):
+    """The storage quota: the logos of the founder's drafts and submissions awaiting review
+    may take FOUNDER_STORAGE_MB together. Called before a new logo of `size` bytes (logo
+    and thumbnail) is stored onto `submission`, in place of the one it holds."""
+    limit = settings.FOUNDER_STORAGE_MB * 1024 * 1024
+    others = Submission.objects.open().owned_by(submission.owner).exclude(pk=submission.pk)
+    free = max(0, limit - others.storage_held())
+    if size <= free:
+        return
+    security_log.warning(
+        "storage quota reached", extra={"event": "storage_quota", "actor": submission.owner_id}
+    )
+    raise TransitionError(
+        _("Nothing was saved: the logo does not fit in the storage your submissions may use."),
+        errors={
+            "logo": _(
+                "This logo takes %(size)s KB once stored; %(free)s KB is left of the %(limit)s MB your "
+                "drafts and submissions awaiting review may hold. Choose a simpler image, or remove "
+                "the logo from another draft."
+            )
+            % {"size": math.ceil(size / 1024), "free": free // 1024, "limit": settings.FOUNDER_STORAGE_MB}
+        },
+    )
+
+
 @transaction.atomic
 def create(*, by, content, kind=Kind.NEW, project=None):
     """A new draft by founder `by`, its content written by `content`."""
