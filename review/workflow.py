@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from registry.listing import FOUNDER_REQUIRED, Listing, copy_listing
@@ -357,13 +357,18 @@ def check_save_rate(founder):
         return
     wait = latest[-1] + timedelta(hours=1) - timezone.now()
     security_log.warning("save limit reached", extra={"event": "save_limit", "actor": founder.pk})
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
     raise SaveLimitError(
-        _(
+        ngettext(
             "You have saved %(count)s times in the last hour, the most we accept. Nothing was "
             "saved this time; what you typed is still below (choose the logo again if you had "
-            "chosen one). You can save again in %(minutes)s minutes."
+            "chosen one). You can save again in %(minutes)s minute.",
+            "You have saved %(count)s times in the last hour, the most we accept. Nothing was "
+            "saved this time; what you typed is still below (choose the logo again if you had "
+            "chosen one). You can save again in %(minutes)s minutes.",
+            minutes,
         )
-        % {"count": limit, "minutes": max(1, math.ceil(wait.total_seconds() / 60))}
+        % {"count": limit, "minutes": minutes}
     )
 
 

@@ -256,3 +256,14 @@ def test_the_drafts_started_limit_counts_the_last_24_hours_only(founder):
     Event.objects.filter(actor=founder).update(created_at=timezone.now() - timedelta(hours=25))
 
     assert workflow.create(by=founder, content=content(name="Today's")).state == "draft"
+
+
+@override_settings(SUBMISSION_SAVES_PER_HOUR=1)
+def test_the_save_limit_says_when_the_next_save_is_possible(founder):
+    draft = workflow.create(by=founder, content=content(name="Earlier"))
+    Event.objects.filter(actor=founder).update(created_at=timezone.now() - timedelta(minutes=59, seconds=30))
+
+    with pytest.raises(workflow.SaveLimitError, match=r"save again in 1 minute\."):
+        workflow.save_draft(
+            draft, by=founder, content=content(instance=draft, name="Now"), expected_version=1
+        )
