@@ -6,7 +6,8 @@ Uploads are judged by their content, never by file name or Content-Type:
   sensible size, with one ValidationError code per reason (listed below);
 - `process_logo(file)` inspects, then re-encodes the pixels into a fresh WebP
   (upright, metadata-free, at most 512 px) plus a 128 px thumbnail;
-- `save_logo(file, storage)` stores both and returns the logo's name;
+- `save_logo(file, storage)` stores both and returns the logo's name (`store_logo` stores
+  what `process_logo` made, for a caller who first weighs it);
 - `thumbnail_name(logo_name)` gives the thumbnail's name for a stored logo.
 
 Refusal codes: logo_too_large, logo_empty, logo_not_image, logo_format,
@@ -81,7 +82,12 @@ def process_logo(file):
 
 def save_logo(file, storage=default_storage):
     """Inspect, re-encode and store the logo and its thumbnail; return the logo's stored name."""
-    logo, thumbnail = process_logo(file)
+    return store_logo(*process_logo(file), storage)
+
+
+def store_logo(logo, thumbnail, storage=default_storage):
+    """Store a logo and its thumbnail made by process_logo; return the logo's stored name.
+    They take `logo.size + thumbnail.size` bytes in storage."""
     name = storage.save(logo.name, logo)
     try:
         storage.save(thumbnail_name(name), thumbnail)

@@ -10,10 +10,11 @@ from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from registry.forms import ListingFormMixin
-from registry.images import delete_logo, inspect_logo, save_logo
+from registry.images import delete_logo, inspect_logo, process_logo, store_logo
 from registry.listing import FOUNDER_REQUIRED, Listing
 from registry.models import Project
 from review.models import Submission
+from review.workflow import check_logo_fits
 
 # The form's sections, in order. Names only: every field's definition is the listing's.
 SECTIONS = [
@@ -127,9 +128,12 @@ class SubmissionForm(ListingFormMixin, forms.ModelForm):
         upload = self.cleaned_data.get("logo")
         replaced = submission.logo.name if submission.pk else ""
         if upload is False:  # "clear" ticked
-            submission.logo = ""
+            submission.logo, submission.logo_bytes = "", 0
         elif isinstance(upload, UploadedFile):
-            submission.logo = save_logo(upload)
+            logo, thumbnail = process_logo(upload)
+            size = logo.size + thumbnail.size
+            check_logo_fits(submission, size)  # before anything is stored
+            submission.logo, submission.logo_bytes = store_logo(logo, thumbnail), size
         save(submission)
         if replaced and replaced != submission.logo.name:
             # Every save with a new logo used to leave the old files for good (drafts could

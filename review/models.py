@@ -22,6 +22,10 @@ class SubmissionQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(owner=user)
 
+    def storage_held(self):
+        """Bytes the logos uploaded onto these submissions take in storage (thumbnails included)."""
+        return self.aggregate(held=models.Sum("logo_bytes"))["held"] or 0
+
 
 class Submission(Listing):
     """A founder's proposed version of a listing, with the full content."""
@@ -105,6 +109,9 @@ class Submission(Listing):
         help_text=_("For new projects: a future time keeps the listing off the public site until then."),
     )
     version = models.PositiveIntegerField(_("version"), default=1)
+    # What the founder's upload takes in storage, logo and thumbnail, recorded when stored
+    # (0 for no logo, or one copied from the listing): the storage quota counts it.
+    logo_bytes = models.PositiveIntegerField(_("logo storage (bytes)"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
@@ -231,6 +238,8 @@ class Event(models.Model):
                 name="review_event_has_subject",
             )
         ]
+        # A founder's recent steps, for the abuse limits (review.workflow counts them).
+        indexes = [models.Index(fields=["actor", "created_at"], name="review_event_actor_time_idx")]
 
     def __str__(self):
         return f"{self.action}: {self.from_state or '—'} → {self.to_state or '—'}"

@@ -41,17 +41,37 @@ def _submission_form_page(request, *, instance=None, initial=None, save, context
     wants_submit = _wants_submit(request)
     if request.method != "POST":
         form = SubmissionForm(instance=instance, initial=initial, draft=True)
-    else:
-        form = SubmissionForm(request.POST, request.FILES, instance=instance, draft=not wants_submit)
-        if form.is_valid():
-            try:
-                submission = save(form, submit=wants_submit)
-            except TransitionError as error:
-                form.add_transition_error(error)
-            else:
-                _saved_message(request, submission)
-                return redirect(submission)
-    return render(request, "review/submission_form.html", {"form": form, "submission": None, **context})
+        return _render_form(request, form, context)
+    refusal = _save_limit(request.user)
+    # Over the limit, a posted logo is not even decoded: the form comes back with what was typed.
+    files = None if refusal else request.FILES
+    form = SubmissionForm(request.POST, files, instance=instance, draft=not wants_submit)
+    if refusal is None and form.is_valid():
+        try:
+            submission = save(form, submit=wants_submit)
+        except TransitionError as error:
+            refusal = error
+        else:
+            _saved_message(request, submission)
+            return redirect(submission)
+    if refusal is not None:
+        form.add_transition_error(refusal)
+    return _render_form(request, form, context, refusal=refusal)
+
+
+def _save_limit(founder):
+    """The SaveLimitError a save by `founder` would meet now, or None."""
+    try:
+        workflow.check_save_rate(founder)
+    except workflow.SaveLimitError as error:
+        return error
+    return None
+
+
+def _render_form(request, form, context, *, refusal=None):
+    status = 429 if isinstance(refusal, workflow.SaveLimitError) else 200
+    context = {"form": form, "submission": None, **context}
+    return render(request, "review/submission_form.html", context, status=status)
 
 
 @login_required

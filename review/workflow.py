@@ -18,14 +18,16 @@ form knows *what* it is.
 """
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from registry.listing import FOUNDER_REQUIRED, Listing, copy_listing
@@ -117,6 +119,10 @@ class TransitionError(Exception):
 
 class StaleSubmission(TransitionError):
     """The submission changed since the form was opened."""
+
+
+class SaveLimitError(TransitionError):
+    """A founder saved more often than SUBMISSION_SAVES_PER_HOUR allows (the views answer 429)."""
 
 
 def _language():
@@ -312,14 +318,97 @@ def _check_daily_limit(founder):
         )
 
 
+def _check_drafts_started(founder):
+    """An abuse limit: at most MAX_NEW_DRAFTS_PER_DAY drafts started in 24 hours, whatever
+    became of them (withdrawing one does not give a start back: decision 0020)."""
+    since = timezone.now() - timedelta(hours=24)
+    started = Event.objects.filter(
+        actor=founder, action="create", to_state=State.DRAFT, created_at__gte=since
+    )
+    if started.count() >= settings.MAX_NEW_DRAFTS_PER_DAY:
+        security_log.warning("daily draft limit reached", extra={"event": "draft_limit", "actor": founder.pk})
+        raise TransitionError(
+            _(
+                "You have started %(count)s drafts in the last 24 hours, withdrawn ones included: the "
+                "most we accept in a day. Continue one of your drafts, or start this one tomorrow."
+            )
+            % {"count": settings.MAX_NEW_DRAFTS_PER_DAY}
+        )
+
+
+# What counts as a save: a form's content written onto a draft (started or saved again).
+SAVE_ACTIONS = ("create", "edit")
+
+
+def _lock_founder(founder):
+    """Take one founder's saves one at a time, so that their limits count exactly."""
+    list(get_user_model().objects.select_for_update().filter(pk=founder.pk).values_list("pk"))
+
+
+def check_save_rate(founder):
+    """An abuse limit: at most SUBMISSION_SAVES_PER_HOUR saves in the last hour, counted
+    from the audit trail (every save writes a "create" or "edit" Event); raises
+    SaveLimitError saying when the founder may save again."""
+    limit = settings.SUBMISSION_SAVES_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    saves = Event.objects.filter(actor=founder, action__in=SAVE_ACTIONS, created_at__gte=since)
+    latest = list(saves.order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    if len(latest) < limit:
+        return
+    wait = latest[-1] + timedelta(hours=1) - timezone.now()
+    security_log.warning("save limit reached", extra={"event": "save_limit", "actor": founder.pk})
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    raise SaveLimitError(
+        ngettext(
+            "You have saved %(count)s times in the last hour, the most we accept. Nothing was "
+            "saved this time; what you typed is still below (choose the logo again if you had "
+            "chosen one). You can save again in %(minutes)s minute.",
+            "You have saved %(count)s times in the last hour, the most we accept. Nothing was "
+            "saved this time; what you typed is still below (choose the logo again if you had "
+            "chosen one). You can save again in %(minutes)s minutes.",
+            minutes,
+        )
+        % {"count": limit, "minutes": minutes}
+    )
+
+
+def check_logo_fits(submission, size):
+    """The storage quota: the logos of the founder's drafts and submissions awaiting review
+    may take FOUNDER_STORAGE_MB together. Called before a new logo of `size` bytes (logo
+    and thumbnail) is stored onto `submission`, in place of the one it holds."""
+    limit = settings.FOUNDER_STORAGE_MB * 1024 * 1024
+    others = Submission.objects.open().owned_by(submission.owner).exclude(pk=submission.pk)
+    free = max(0, limit - others.storage_held())
+    if size <= free:
+        return
+    security_log.warning(
+        "storage quota reached", extra={"event": "storage_quota", "actor": submission.owner_id}
+    )
+    raise TransitionError(
+        _("Nothing was saved: the logo does not fit in the storage your submissions may use."),
+        errors={
+            "logo": _(
+                "This logo takes %(size)s KB once stored; %(free)s KB is left of the %(limit)s MB your "
+                "drafts and submissions awaiting review may hold. Choose a simpler image, or remove "
+                "the logo from another draft."
+            )
+            % {"size": math.ceil(size / 1024), "free": free // 1024, "limit": settings.FOUNDER_STORAGE_MB}
+        },
+    )
+
+
+@transaction.atomic
 def create(*, by, content, kind=Kind.NEW, project=None):
     """A new draft by founder `by`, its content written by `content`."""
+    _lock_founder(by)
+    check_save_rate(by)
     open_drafts = Submission.objects.owned_by(by).filter(state=State.DRAFT).count()
     if open_drafts >= settings.MAX_OPEN_DRAFTS:
         raise TransitionError(
             _("You already have %(count)s drafts open. Submit or withdraw one before starting another.")
             % {"count": open_drafts}
         )
+    _check_drafts_started(by)
     submission = Submission(owner=by, kind=kind, project=project, state=State.DRAFT, language=_language())
     if project is not None:
         copy_listing(project, submission)
@@ -368,6 +457,7 @@ def claim(project, *, by, evidence):
 @transaction.atomic
 def save_draft(submission, *, by, content, expected_version):
     """Write new content onto a draft (or a submission sent back for changes)."""
+    _lock_founder(by)
     locked = _lock(submission)
     _check_owner(locked, by)
     _check_version(locked, expected_version)
@@ -375,6 +465,7 @@ def save_draft(submission, *, by, content, expected_version):
         raise TransitionError(
             _("A submission that is %(state)s cannot be edited.") % {"state": locked.get_state_display()}
         )
+    check_save_rate(by)
     content.write_to(locked, save=lambda s: s.save())
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])

@@ -19,7 +19,7 @@ from registry.models import Project
 from review import workflow
 from review.models import Event, Review, Submission
 from review.workflow import StaleSubmission, TransitionError
-from tests.base import ensure_tracks, make_project, make_submission, make_user
+from tests.base import content, ensure_tracks, make_project, make_submission, make_user
 from tests.review.workflow_builders import ensure_groups, make_editor, make_reviewer
 
 pytestmark = [
@@ -235,3 +235,22 @@ def test_publish_of_an_update_against_unpublish_of_its_project(people):
         assert project.published is False, (number, order)
         unpublished_last += order[-1] == "unpublish"
     print(f"  unpublish committed last in {unpublished_last} of {ROUNDS} rounds")
+
+
+def test_one_founders_two_saves_against_the_last_one_the_limit_allows(people, settings):
+    """The save limit and the storage quota count a founder's saves exactly: one at a time."""
+    settings.SUBMISSION_SAVES_PER_HOUR = 1
+
+    def start(founder, name):
+        workflow.create(by=founder, content=content(name=name))
+
+    race = Race(
+        ("left", lambda founder: start(founder, "Left")),
+        ("right", lambda founder: start(founder, "Right")),
+        right_delay=0.001,
+    ).run(make_user)  # a fresh founder each round, with one save left
+    race.report("the last save against the last save")
+
+    for number, outcome in enumerate(race.outcomes):
+        assert sorted(outcome.values()) == sorted([WON, workflow.SaveLimitError.__name__]), (number, outcome)
+    assert Submission.objects.count() == ROUNDS

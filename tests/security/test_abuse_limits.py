@@ -6,18 +6,28 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
 
 from registry.models import Project
 from review import workflow
 from review.models import Event, Submission
 from review.workflow import TransitionError
 from tests.base import content, make_project, make_user
+from tests.imagefiles import plain
 
 pytestmark = pytest.mark.django_db
 STATIC = Path(__file__).resolve().parents[2] / "static"
 SIGNUP = "/accounts/signup/"
+
+
+def stored_files():
+    """Every file under MEDIA_ROOT (logos and thumbnails)."""
+    return sorted(p for p in Path(django_settings.MEDIA_ROOT).rglob("*") if p.is_file())
 
 
 def signup_data(**extra):
@@ -115,3 +125,145 @@ def test_an_oversized_form_body_is_refused_with_a_400_page(founder_client):
 
     assert response.status_code == 400
     assert not Project.objects.exists() and not Submission.objects.exists()
+
+
+# --- Saves are throttled per account (issue 15: drafts could fill the disk) ----------------
+
+
+def save(client, submission=None, **data):
+    """Post the submission form as "Save draft": a new draft, or an edit of `submission`."""
+    if submission is None:
+        url = reverse("review:submission-new")
+    else:
+        url = reverse("review:submission-edit", args=[submission.pk])
+        data.setdefault("version", Submission.objects.get(pk=submission.pk).version)
+    return client.post(url, {"action": "save", **data}, headers={"accept-language": "en"})
+
+
+@override_settings(SUBMISSION_SAVES_PER_HOUR=3)
+def test_a_founders_saves_are_throttled_and_the_form_comes_back_with_what_they_typed(
+    founder_client, founder, other_founder, client
+):
+    assert save(founder_client, name="First").status_code == 302
+    draft = Submission.objects.get(owner=founder)
+    assert save(founder_client, draft, name="Second").status_code == 302
+    assert save(founder_client, draft, name="Third").status_code == 302
+    events = Event.objects.count()
+
+    response = save(founder_client, draft, name="Fourth, typed with care", tagline="Kept too")
+
+    assert response.status_code == 429
+    assert "the most we accept" in response.text and "in 60 minutes" in response.text
+    assert "Fourth, typed with care" in response.text and "Kept too" in response.text
+    draft.refresh_from_db()
+    assert (draft.name, draft.version, Event.objects.count()) == ("Third", 3, events)  # nothing written
+    assert save(founder_client, name="A new one").status_code == 429  # starting a draft is a save too
+    assert Submission.objects.filter(owner=founder).count() == 1
+
+    client.force_login(other_founder)  # per account, not per address: the same client saves on
+    assert save(client, name="Someone else's").status_code == 302
+
+
+@override_settings(SUBMISSION_SAVES_PER_HOUR=2)
+def test_the_save_limit_is_held_by_the_workflow_and_stores_no_logo(founder):
+    draft = workflow.create(by=founder, content=content(name="One"))
+    draft = workflow.save_draft(
+        draft, by=founder, content=content(instance=draft, name="Two"), expected_version=1
+    )
+    logo = SimpleUploadedFile("logo.png", plain("PNG", size=(96, 96)), content_type="image/png")
+    stored = stored_files()
+
+    with pytest.raises(workflow.SaveLimitError, match="saved 2 times in the last hour"):
+        workflow.save_draft(
+            draft,
+            by=founder,
+            content=content(instance=draft, name="Three", files={"logo": logo}),
+            expected_version=2,
+        )
+
+    draft.refresh_from_db()
+    assert (draft.name, draft.logo.name) == ("Two", "") and stored_files() == stored
+
+
+@override_settings(SUBMISSION_SAVES_PER_HOUR=1)
+def test_the_save_limit_counts_the_last_hour_only(founder):
+    draft = workflow.create(by=founder, content=content(name="Earlier"))
+    Event.objects.filter(actor=founder).update(created_at=timezone.now() - timedelta(minutes=61))
+
+    saved = workflow.save_draft(
+        draft, by=founder, content=content(instance=draft, name="Now"), expected_version=1
+    )
+
+    assert saved.name == "Now"
+
+
+@override_settings(SUBMISSION_SAVES_PER_HOUR=1)
+def test_submitting_a_saved_draft_is_not_a_save(founder):
+    draft = workflow.create(
+        by=founder, content=content(name="Ready", tagline="t", description="d", track="agents")
+    )
+
+    assert workflow.submit(draft, by=founder).state == Submission.State.SUBMITTED
+
+
+def test_the_default_save_limit_leaves_a_real_founder_alone(settings):
+    assert settings.SUBMISSION_SAVES_PER_HOUR >= 60  # a save a minute, every minute of an hour
+
+
+# --- Withdraw-and-create cannot get round MAX_OPEN_DRAFTS ---------------------------------
+
+
+def start_and_withdraw(founder, name):
+    draft = workflow.create(by=founder, content=content(name=name))
+    return workflow.withdraw(draft, by=founder, reason="Started again")
+
+
+@override_settings(MAX_OPEN_DRAFTS=1, MAX_NEW_DRAFTS_PER_DAY=3)
+def test_withdrawing_drafts_does_not_let_a_founder_start_more_than_a_days_worth(founder, other_founder):
+    start_and_withdraw(founder, "One")
+    start_and_withdraw(founder, "Two")
+    workflow.create(by=founder, content=content(name="Three"))
+    workflow.withdraw(Submission.objects.get(name="Three"), by=founder, reason="Again")
+
+    with pytest.raises(TransitionError, match="started 3 drafts in the last 24 hours"):
+        workflow.create(by=founder, content=content(name="Four"))
+
+    assert not Submission.objects.filter(name="Four").exists()
+    assert workflow.create(by=other_founder, content=content(name="Theirs")).state == "draft"  # per founder
+
+
+@override_settings(MAX_NEW_DRAFTS_PER_DAY=2)
+def test_updates_count_as_drafts_started_and_the_form_keeps_what_was_typed(founder_client, founder):
+    start_and_withdraw(founder, "One")
+    project = make_project(owner=founder, name="Mine")
+    workflow.withdraw(
+        workflow.start_update(project, by=founder, content=content(name="Mine, better")),
+        by=founder,
+        reason="No",
+    )
+
+    response = save(founder_client, name="A third start", tagline="Still here")
+
+    assert response.status_code == 200
+    assert "started 2 drafts in the last 24 hours" in response.text
+    assert "A third start" in response.text and "Still here" in response.text
+    assert not Submission.objects.filter(name="A third start").exists()
+
+
+@override_settings(MAX_NEW_DRAFTS_PER_DAY=1)
+def test_the_drafts_started_limit_counts_the_last_24_hours_only(founder):
+    start_and_withdraw(founder, "Yesterday's")
+    Event.objects.filter(actor=founder).update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert workflow.create(by=founder, content=content(name="Today's")).state == "draft"
+
+
+@override_settings(SUBMISSION_SAVES_PER_HOUR=1)
+def test_the_save_limit_says_when_the_next_save_is_possible(founder):
+    draft = workflow.create(by=founder, content=content(name="Earlier"))
+    Event.objects.filter(actor=founder).update(created_at=timezone.now() - timedelta(minutes=59, seconds=30))
+
+    with pytest.raises(workflow.SaveLimitError, match=r"save again in 1 minute\."):
+        workflow.save_draft(
+            draft, by=founder, content=content(instance=draft, name="Now"), expected_version=1
+        )
