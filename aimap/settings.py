@@ -371,7 +371,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PROJECTS_PER_PAGE = env_int("PROJECTS_PER_PAGE", 24, minimum=1, maximum=200)
 MAX_OPEN_DRAFTS = env_int("MAX_OPEN_DRAFTS", 5, minimum=1)
 # Drafts (new projects and updates) a founder may start in 24 hours, withdrawn ones
-# included: withdrawing cannot get round MAX_OPEN_DRAFTS (decision 0020).
+# included: withdrawing cannot get round MAX_OPEN_DRAFTS (decision 0021).
 MAX_NEW_DRAFTS_PER_DAY = env_int("MAX_NEW_DRAFTS_PER_DAY", 10, minimum=1)
 REVIEW_APPROVALS_REQUIRED = env_int("REVIEW_APPROVALS_REQUIRED", 1, minimum=1)
 AUTO_PUBLISH = env_bool("AUTO_PUBLISH", False)
@@ -381,7 +381,7 @@ MAX_SUBMISSIONS_PER_DAY = env_int("MAX_SUBMISSIONS_PER_DAY", 10, minimum=1)
 # make in an hour; a save a minute for an hour is more than anyone filling in the form.
 SUBMISSION_SAVES_PER_HOUR = env_int("SUBMISSION_SAVES_PER_HOUR", 60, minimum=1)
 # Storage quota: the logo files (with thumbnails) a founder's drafts and submissions
-# awaiting review may hold together; a stored logo takes 10 KB to 1.1 MB (decision 0020).
+# awaiting review may hold together; a stored logo takes 10 KB to 1.1 MB (decision 0021).
 FOUNDER_STORAGE_MB = env_int("FOUNDER_STORAGE_MB", 5, minimum=1)
 # Editor imports: rows per file, and the largest list file and logo ZIP accepted.
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 10_000, minimum=1)

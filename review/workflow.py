@@ -320,7 +320,7 @@ def _check_daily_limit(founder):
 
 def _check_drafts_started(founder):
     """An abuse limit: at most MAX_NEW_DRAFTS_PER_DAY drafts started in 24 hours, whatever
-    became of them (withdrawing one does not give a start back: decision 0020)."""
+    became of them (withdrawing one does not give a start back: decision 0021)."""
     since = timezone.now() - timedelta(hours=24)
     started = Event.objects.filter(
         actor=founder, action="create", to_state=State.DRAFT, created_at__gte=since

@@ -1,7 +1,7 @@
 """Drafts cannot fill the disk with logos (issue 15): a logo replaced or cleared on a save
 is deleted with its thumbnail once the save has committed, unless a listing or another
 submission still shows it; and what a founder's drafts and pending submissions hold is
-kept under FOUNDER_STORAGE_MB (decision 0020)."""
+kept under FOUNDER_STORAGE_MB (decision 0021)."""
 
 from pathlib import Path
 
