@@ -231,21 +231,24 @@ def wait_quiet(timeout, threshold=0.10):
             return time.monotonic() - started, share
 
 
-def wrk(port, path, *, concurrency, duration, headers=None, server=None):
+def wrk(port, path, *, concurrency, duration, headers=None, server=None, script=None):
     """One wrk run: requests per second and latency percentiles (ms); with `server`, also
-    the share of the machine's CPU that went to other work meanwhile."""
+    the share of the machine's CPU that went to other work meanwhile. `script`: a wrk Lua
+    script of ours that loads report.lua (default: report.lua alone)."""
     command = [
         "wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{duration}s",
-        "--timeout", "30s", "-s", str(paths.WRK_SCRIPT),
+        "--timeout", "30s", "-s", str(script or paths.WRK_SCRIPT),
     ]  # fmt: skip
     for name, value in {**PROXY_HEADERS, **(headers or {})}.items():
         command += ["-H", f"{name}: {value}"]
     command.append(f"http://{HOST}:{port}{path}")
     if server is None:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 90)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 90, cwd=paths.ROOT)
     else:
         with CpuMeter(server) as meter:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 90)
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=duration + 90, cwd=paths.ROOT
+            )
     raw = {}
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):

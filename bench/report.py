@@ -237,6 +237,42 @@ def _machine(results):
     )
 
 
+def download_lines(downloads):
+    """The downloads stage (bench/downloads.py) as Markdown list items."""
+    lines = []
+    for name, written in downloads["write"]["formats"].items():
+        lines.append(
+            f"- Writing the {name} file (the task): {written['rows']:,} rows in **{written['seconds']:.1f} s**, "
+            f"{written['mb']:.1f} MB (gzip copy {written['gzip_mb']:.1f} MB)."
+        )
+    lines.append(
+        f"- Peak memory growth of the writing process: {downloads['write']['peak_growth_mb']:.0f} MB."
+    )
+    workers = downloads["workers"]
+    for key, label in (("file_plain", "plain"), ("file_gzip", "gzip (`Accept-Encoding: gzip`)")):
+        result = downloads[key]
+        lines.append(
+            f"- `/data/projects.csv` from the file, c=8, {workers} workers, {label}: "
+            f"**{result['ok_per_s']:.1f} downloads/s**, p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, "
+            f"{result['mb_per_s']:,.0f} MB/s, {result['errors']} errors."
+        )
+    streamed = downloads["streamed"]
+    lines.append(
+        f"- The same written in the request as before (`DOWNLOAD_FILES=0`), 8 clients at once: "
+        f"**{streamed['ok_per_s']:.2f} downloads/s**, p50 {streamed['p50']:,.0f} ms."
+    )
+    limit = downloads["limit"]
+    hammer = limit["hammer"]
+    lines.append(
+        f"- One client, 8 connections asking for a filtered CSV for {downloads['duration']} s without pause: "
+        f"{hammer['200']} downloads, **at most {hammer['max_at_once']} at once**, {hammer['429']} answered 429. "
+        f"Another client browsing `/projects/?page=2` at c=4 meanwhile: {limit['browse_beside']['rps']:.1f} req/s "
+        f"(p95 {limit['browse_beside']['p95']:.0f} ms), alone {limit['browse_alone']['rps']:.1f} req/s "
+        f"(p95 {limit['browse_alone']['p95']:.0f} ms)."
+    )
+    return lines
+
+
 def generated_markdown(results):
     parts = [BEGIN, "", "## Last run", "", _machine(results), ""]
     for mode in results["modes"]:
@@ -265,6 +301,9 @@ def generated_markdown(results):
             f"{export['hwm_after_mb']:.0f} MB: **growth {export['peak_growth_mb']:.0f} MB**.",
             "",
         ]
+    downloads = results.get("downloads")
+    if downloads:
+        parts += ["### Downloads", "", *download_lines(downloads), ""]
     seed = results["database"].get("seed")
     parts += ["### Seeding and import", ""]
     if seed:

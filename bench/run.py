@@ -8,7 +8,9 @@
 3. Without a cache, then with the Redis cache: gunicorn (production settings) and wrk at
    each concurrency against every page of bench/pages.py, the floor and the admin
    changelist with the same query, in the same run on the same server (bench/load.py).
-4. The full CSV export from a one-worker gunicorn: rows/s and peak memory growth.
+4. The full CSV export from a one-worker gunicorn: rows/s and peak memory growth; the
+   downloads (bench/downloads.py): the whole map from its file at c=8, and one client's
+   filtered downloads beside another client.
 5. The import of 2,500 rows, once the command exists (bench/importing.py).
 6. The table on the console, bench/results/*.json, and docs/performance.md (bench/report.py).
 """
@@ -24,7 +26,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import database, importing, load, paths, report
+from bench import database, downloads, importing, load, paths, report
 
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB_NAME = os.environ.get("BENCH_DB", "aimap_bench")
@@ -296,11 +298,12 @@ def main(argv=None):
         modes[mode], mode_sizes = run_load(args, mode, loaded, session, floor_bytes, say)
         sizes = sizes or mode_sizes
 
-    say("\nFull CSV export (one worker):")
+    say("\nFull CSV export (one worker), written in the request (DOWNLOAD_FILES=0, as the task writes it):")
     export = load.measure_export(
-        dict(env, BENCH_FLOOR_BYTES=str(floor_bytes)), args.port + 1, "/data/projects.csv",
+        dict(env, BENCH_FLOOR_BYTES=str(floor_bytes), DOWNLOAD_FILES="0"), args.port + 1, "/data/projects.csv",
         paths.RESULTS / "gunicorn-export.log", say,
     )  # fmt: skip
+    downloads_measured = downloads.measure(env, args.port + 2, args.workers, say, duration=args.duration)
     imported = importing.measure(env, server=PG_SERVER, name=IMPORT_DB_NAME, say=say)
 
     finished = time.time()
@@ -327,6 +330,7 @@ def main(argv=None):
         "sizes": sizes,
         "modes": modes,
         "export": export,
+        "downloads": downloads_measured,
         "import": imported,
         "profile": profile,
         "explain": plans,
