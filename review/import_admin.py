@@ -156,17 +156,16 @@ class ListImportAdmin(admin.ModelAdmin):
     @staticmethod
     def _read(batch):
         """What was read from the upload: kept since the upload, or, for an upload kept before
-        reads were (or read by another version of read_file), read now and kept."""
+        reads were (or read by another version of read_file), read again now. Not kept then:
+        viewing a page writes nothing, and such uploads only wait from before a deployment."""
         if batch.plan and batch.plan.get("version") == importing.READ_VERSION:
             return batch.plan
-        read = importing.read_file(
+        return importing.read_file(
             bytes(batch.data),
             encoding=batch.encoding,
             logos=bytes(batch.logos) if batch.logos else None,
             public_contact_emails=batch.public_contact_emails,
         )
-        ListImport.objects.filter(pk=batch.pk, state=ListImport.State.PREVIEWED).update(plan=read)
-        return read
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):

@@ -571,8 +571,11 @@ def test_what_was_read_is_kept_until_the_list_is_imported_or_discarded(editor):
     assert bytes(kept.data) == csv_file([("Kept", "agents")])  # the upload stays the record
 
 
-def test_an_upload_kept_without_what_was_read_is_read_at_its_first_view_only(editor, counted):
-    """Uploads from before reads were kept (or kept by another version of read_file)."""
+def test_an_upload_kept_without_what_was_read_is_read_from_its_bytes_and_the_view_writes_nothing(
+    editor, counted
+):
+    """Uploads from before reads were kept (or kept by another version of read_file) are
+    read as before, at each view and at the import; a page view never writes."""
     client = client_for(editor)
     old = ListImport.objects.create(
         file_name="list.csv", data=csv_file([("Old", "agents")]), created_by=editor
@@ -581,11 +584,13 @@ def test_an_upload_kept_without_what_was_read_is_read_at_its_first_view_only(edi
         file_name="list.csv", data=csv_file([("Other", "agents")]), plan={"version": 0}, created_by=editor
     )
 
-    for batch in (old, other, old, other):
+    for batch in (old, other):
         assert count_cell(html_of(client.get(change_url(batch.pk))), "create") == 1
     assert counted()[1] == 2
-    client.post(confirm_url(old.pk), {"mode": "valid"})
-    assert counted()[1] == 2 and Project.objects.get().name == "Old"
+    assert list(ListImport.objects.order_by("pk").values_list("plan", flat=True)) == [None, {"version": 0}]
+    response = client.post(confirm_url(old.pk), {"mode": "valid"})
+    assert last_message(response)[1].startswith("Imported: 1 new")
+    assert counted()[1] == 3 and Project.objects.get().name == "Old"
 
 
 def test_the_import_matches_the_rows_against_the_map_as_it_is_when_confirmed(editor):
