@@ -135,7 +135,7 @@ XLSX_MAX_COLUMNS = 256
 # either costs 20-30 s and 100+ MB from a 2.5 MB file. Before that, the elements are counted
 # in the raw XML (a scan that stops at the limit): a list of `max_rows` rows may bring up to
 # XLSX_STRINGS_PER_ROW distinct texts a row (200,000 for 10,000 rows; the 472-row real list
-# has under 5 a row), up to twice `max_rows` rows and XLSX_CELLS_PER_ROW cells a row,
+# has at most 6 a row, its columns), up to twice `max_rows` rows and XLSX_CELLS_PER_ROW cells a row,
 # empty ones included.
 XLSX_STRINGS_PER_ROW = 20
 XLSX_CELLS_PER_ROW = 100  # <c> elements, empty ones included: a million cost about 2 s
