@@ -6,18 +6,26 @@ review.importing's business.
 each row with its line (CSV) or sheet row number (XLSX) for error reports. It refuses,
 with a SpreadsheetError that says why, anything it cannot read as a table: an empty
 file, an old binary .xls, a PDF or image, text in an encoding it cannot decode, or
-more rows than `max_rows` (counted before anything else is done with them).
+more rows than `max_rows` (counted before anything else is done with them). A workbook's
+parts are sized up before openpyxl parses them (openpyxl reads the whole shared-strings
+table, and every <row> element of a sheet, whatever a list needs): more shared strings
+than `max_rows` rows can use, more <row> elements than twice `max_rows`, or more cells
+than XLSX_CELLS_PER_ROW a row, is refused.
 """
 
 import csv
 import io
 import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.xml.constants import SHARED_STRINGS
+from openpyxl.xml.functions import fromstring
 
 AUTO = "auto"
 ENCODINGS = ("utf-8", "gb18030", "big5", "utf-16")  # gb18030 is a superset of GBK and GB2312
@@ -122,19 +130,20 @@ def _read_csv(data, encoding, max_rows):
 # inflates), and the columns read: a few kilobytes of XML must not cost minutes of CPU.
 XLSX_MAX_UNPACKED_MB = 200
 XLSX_MAX_COLUMNS = 256
+# openpyxl parses the whole shared-strings table (every distinct text of the workbook) before
+# the first row is read, and every <row> element of the sheet, empty or not: a million of
+# either costs 20-30 s and 100+ MB from a 2.5 MB file. Before that, the elements are counted
+# in the raw XML (a scan that stops at the limit): a list of `max_rows` rows may bring up to
+# XLSX_STRINGS_PER_ROW distinct texts a row (200,000 for 10,000 rows; the 472-row real list
+# has at most 6 a row, its columns), up to twice `max_rows` rows and XLSX_CELLS_PER_ROW cells a row,
+# empty ones included.
+XLSX_STRINGS_PER_ROW = 20
+XLSX_CELLS_PER_ROW = 100  # <c> elements, empty ones included: a million cost about 2 s
+XLSX_MAX_MANIFEST_BYTES = 1024 * 1024  # [Content_Types].xml, parsed whole (a real one: a few KB)
 
 
 def _read_xlsx(data, max_rows):
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        unpacked = 0  # load_workbook below says what is wrong with it
-    if unpacked > XLSX_MAX_UNPACKED_MB * 1024 * 1024:
-        raise SpreadsheetError(
-            _("The workbook unpacks to more than %(size)s MB. Split it into smaller files.")
-            % {"size": XLSX_MAX_UNPACKED_MB}
-        )
+    _check_parts(data, max_rows)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
@@ -174,6 +183,117 @@ def _read_xlsx(data, max_rows):
     if header is None:
         raise SpreadsheetError(_("The file is empty."))
     return Table("xlsx", "", header, rows, formulas)
+
+
+def _elements(source, tag, limit):
+    """How many <tag> elements (any namespace prefix) the XML stream `source` holds, counted
+    up to `limit` + 1: a scan of the raw bytes, a few milliseconds a megabyte, that stops as
+    soon as the limit is passed (a "<si>" inside CDATA would count too: a refusal, never a
+    pass)."""
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + tag + rb"[\s/>]")
+    count, tail = 0, b""
+    while count <= limit:
+        chunk = source.read(1024 * 1024)
+        if not chunk:
+            break
+        text = tail + chunk
+        count += len(pattern.findall(text))
+        # An element cut at the chunk's end is counted with the next chunk, and only there.
+        cut = text.rfind(b"<", max(0, len(text) - 64))
+        if cut != -1 and pattern.match(text, cut) is None:
+            tail = text[cut:]
+            continue
+        tail = b""
+    return count
+
+
+def _check_parts(data, max_rows):
+    """Refuse, before openpyxl parses anything, a workbook that unpacks to too much, whose
+    shared-strings table holds more strings than `max_rows` rows may bring, or whose parts
+    hold more than twice `max_rows` <row> elements (every part is counted: openpyxl finds
+    the sheets through the workbook's relations and parses each one whole when it does not
+    declare its size). A file zipfile cannot read is left to load_workbook to name."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    with archive:
+        if sum(info.file_size for info in members) > XLSX_MAX_UNPACKED_MB * 1024 * 1024:
+            raise SpreadsheetError(
+                _("The workbook unpacks to more than %(size)s MB. Split it into smaller files.")
+                % {"size": XLSX_MAX_UNPACKED_MB}
+            )
+        strings = _shared_strings_part(archive)
+        limit = max_rows * XLSX_STRINGS_PER_ROW
+        if strings is not None and _count(archive, strings, {b"si": limit})[b"si"] > limit:
+            raise SpreadsheetError(
+                _(
+                    "The workbook holds more than %(max)s different texts; a list of at most %(rows)s rows "
+                    "needs far fewer. Copy only the list into a new workbook and upload that."
+                )
+                % {"max": f"{limit:,}", "rows": f"{max_rows:,}"}
+            )
+        rows, cells = 2 * max_rows, max_rows * XLSX_CELLS_PER_ROW  # what is left of each
+        for info in members:
+            found = _count(archive, info, {b"row": rows, b"c": cells})
+            rows, cells = rows - found[b"row"], cells - found[b"c"]
+            if rows < 0:
+                raise SpreadsheetError(
+                    _(
+                        "The workbook has more than %(max)s rows, empty ones included. Delete the empty rows "
+                        "below the list (and any other sheet), or split it into files of at most %(rows)s rows."
+                    )
+                    % {"max": f"{2 * max_rows:,}", "rows": f"{max_rows:,}"}
+                )
+            if cells < 0:
+                raise SpreadsheetError(
+                    _(
+                        "The workbook has more than %(max)s cells, empty ones included. Delete the empty "
+                        "columns and rows around the list (and any other sheet), and upload it again."
+                    )
+                    % {"max": f"{max_rows * XLSX_CELLS_PER_ROW:,}"}
+                )
+
+
+def _shared_strings_part(archive):
+    """The ZipInfo of the shared-strings table openpyxl would read (the one [Content_Types].xml
+    names), or None."""
+    try:
+        manifest = archive.getinfo("[Content_Types].xml")
+        if manifest.file_size > XLSX_MAX_MANIFEST_BYTES:
+            raise SpreadsheetError(_("The workbook is damaged and cannot be read."))
+        part = Manifest.from_tree(fromstring(archive.read(manifest))).find(SHARED_STRINGS)
+        return archive.getinfo(part.PartName[1:]) if part is not None else None
+    except SpreadsheetError:
+        raise
+    except Exception:  # no or damaged manifest, a part it names that is not there: load_workbook's to say
+        return None
+
+
+def _count(archive, info, limits):
+    """{tag: how many <tag> elements (any namespace prefix) the member `info` holds}, for the
+    tags of `limits` ({tag: limit}): a scan of the raw bytes, a few milliseconds a megabyte,
+    stopped as soon as one count passes its limit ("<si>" inside CDATA would count too: a
+    refusal, never a pass)."""
+    tags = b"|".join(re.escape(tag) for tag in limits)
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(" + tags + rb")[\s/>]")
+    counts, tail = dict.fromkeys(limits, 0), b""
+    try:
+        with archive.open(info) as source:
+            while all(counts[tag] <= limit for tag, limit in limits.items()):
+                chunk = source.read(1024 * 1024)
+                if not chunk:
+                    break
+                text = tail + chunk
+                for tag in pattern.findall(text):
+                    counts[tag] += 1
+                # An element cut at the chunk's end is counted with the next chunk, and only there.
+                cut = text.rfind(b"<", max(0, len(text) - 64))
+                tail = text[cut:] if cut != -1 and pattern.match(text, cut) is None else b""
+    except Exception:  # a damaged, encrypted or oddly compressed member: load_workbook's to say
+        pass
+    return counts
 
 
 def _cell_text(value):

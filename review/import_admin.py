@@ -1,7 +1,12 @@
 """Importing the long list in the admin: upload, preview, confirm (editors only).
 
 The upload is kept as a ListImport between preview and confirmation, so the preview and
-the import read the very same bytes, whichever app server answers. What a row means and
+the import read the very same bytes, whichever app server answers. The file is read once,
+at the upload (importing.read_file: the workbook parsed, every row checked, every logo
+decoded), and what was read is kept with it (ListImport.plan): each view of the preview and
+the confirmation only match those rows against the map as it is then (importing.plan_from),
+without reading the file or decoding a logo again; logos are re-encoded and stored only by
+the import itself, so an upload never imported leaves no file behind. What a row means and
 what is written is review.importing's; these views only show its plan and call it.
 """
 
@@ -67,7 +72,7 @@ class ListImportAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("data", "logos")
+        return super().get_queryset(request).defer("data", "logos", "plan")
 
     @admin.display(description=_("summary"))
     def summary_text(self, batch):
@@ -107,8 +112,9 @@ class ListImportAdmin(admin.ModelAdmin):
             upload, logos = form.cleaned_data["file"], form.cleaned_data["logos"]
             data = upload.read()
             logo_bytes = logos.read() if logos else None
-            plan = self._plan_upload(form, data, logo_bytes)
-            if plan is not None:
+            read = self._read_upload(form, data, logo_bytes)
+            if read is not None:
+                plan = importing.plan_from(read)
                 batch = ListImport.objects.create(
                     file_name=upload.name[:255],
                     data=data,
@@ -120,20 +126,22 @@ class ListImportAdmin(admin.ModelAdmin):
                     source_url=form.cleaned_data["source_url"],
                     source_licence=form.cleaned_data["source_licence"],
                     summary=plan.counts,
+                    plan=read,
                     created_by=request.user,
                 )
                 return redirect("admin:review_listimport_change", batch.pk)
         context = self._context(request, _("Import a list of projects"), form=form)
         return TemplateResponse(request, "admin/review/listimport/upload.html", context)
 
-    def _plan_upload(self, form, data, logo_bytes):
-        """The plan of an upload; or None, with the error added next to the field it is about."""
+    def _read_upload(self, form, data, logo_bytes):
+        """What importing.read_file takes from an upload; or None, with the error added next
+        to the field it is about."""
         field = "logos"
         try:
             # The ZIP's own problems first: the list's messages may say "ZIP" too (an XLSX is one).
             importing.open_logos(logo_bytes)
             field = "file"
-            return importing.plan_import(
+            return importing.read_file(
                 data,
                 encoding=form.cleaned_data["encoding"],
                 logos=logo_bytes,
@@ -145,8 +153,14 @@ class ListImportAdmin(admin.ModelAdmin):
 
     # --- Preview (and, once imported, the report) ----------------------------------------
 
-    def _plan(self, batch):
-        return importing.plan_import(
+    @staticmethod
+    def _read(batch):
+        """What was read from the upload: kept since the upload, or, for an upload kept before
+        reads were (or read by another version of read_file), read again now. Not kept then:
+        viewing a page writes nothing, and such uploads only wait from before a deployment."""
+        if batch.plan and batch.plan.get("version") == importing.READ_VERSION:
+            return batch.plan
+        return importing.read_file(
             bytes(batch.data),
             encoding=batch.encoding,
             logos=bytes(batch.logos) if batch.logos else None,
@@ -160,11 +174,11 @@ class ListImportAdmin(admin.ModelAdmin):
         # ASCII digits only: "²".isdigit() is true too, and int("²") fails (a 500).
         if not (object_id.isascii() and object_id.isdigit()):
             return redirect("admin:review_listimport_changelist")
-        batch = get_object_or_404(ListImport, pk=object_id)
+        batch = get_object_or_404(ListImport.objects.defer("data", "logos"), pk=object_id)
         context = self._context(request, str(batch), batch=batch)
         if batch.state == ListImport.State.PREVIEWED:
             try:
-                plan = self._plan(batch)
+                plan = importing.plan_from(self._read(batch))
             except importing.ImportError_ as error:
                 context["file_error"] = str(error)
             else:
@@ -200,8 +214,11 @@ class ListImportAdmin(admin.ModelAdmin):
                 if batch.state != ListImport.State.PREVIEWED:
                     messages.error(request, _("This list was already imported or discarded."))
                     return redirect("admin:review_listimport_change", pk)
+                # The rows are matched against the map again, inside this transaction: what
+                # the preview showed may have changed since (importing.apply_import).
                 result = importing.apply_import(
-                    bytes(batch.data),
+                    None,
+                    read=self._read(batch),
                     actor=request.user,
                     encoding=batch.encoding,
                     logos=bytes(batch.logos) if batch.logos else None,
@@ -215,7 +232,8 @@ class ListImportAdmin(admin.ModelAdmin):
                 if result.applied:
                     batch.state, batch.applied_at = ListImport.State.APPLIED, timezone.now()
                     batch.summary = {**result.as_dict(), "rows": row_report(result.plan.rows)}
-                    batch.save(update_fields=["state", "applied_at", "summary"])
+                    batch.plan = None  # what was read is no longer needed: `data` stays the record
+                    batch.save(update_fields=["state", "applied_at", "summary", "plan"])
         except importing.ImportError_ as error:
             messages.error(request, str(error))
             return redirect("admin:review_listimport_change", pk)
@@ -233,7 +251,7 @@ class ListImportAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         updated = ListImport.objects.filter(pk=pk, state=ListImport.State.PREVIEWED).update(
-            state=ListImport.State.DISCARDED
+            state=ListImport.State.DISCARDED, plan=None
         )
         if updated:
             messages.success(request, _("The list was discarded; nothing was imported."))

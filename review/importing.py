@@ -5,6 +5,15 @@ One path for the admin's upload (preview, then confirm) and `manage.py import_pr
     plan = plan_import(data, encoding=..., logos=zip_bytes)    # reads, checks, matches; writes nothing
     result = apply_import(data, actor=editor, ...)             # plans again and writes, in one transaction
 
+A plan is two steps. `read_file` does everything that depends on the file alone (the
+table read, each row's values checked, each logo named read from the ZIP and decoded once)
+and returns it as plain data: the admin keeps it with the upload, so viewing the preview
+again and confirming read no workbook and decode no image. `plan_from(read)` matches those
+rows against the database as it is now (a few queries): the preview does it on every view,
+and the import does it again inside its transaction, so a row always meets the map as it
+is when it is written (a listing published since the preview makes a "new" row an update;
+a look-alike appeared since makes it flagged, and skipped unless the editor ticked it).
+
 Rules (PRODUCT.md, "Import of the long list"):
 
 - Columns are the schema's names (registry.listing), or their English or Chinese
@@ -95,7 +104,7 @@ class Row:
     name: str = ""
     values: dict = field(default_factory=dict)  # field name -> cleaned value
     secondary: list = None  # [Track] when the column is present
-    logo: tuple = None  # (file name in the ZIP, bytes) when given and found
+    logo: tuple = None  # (file name, index of its member in the ZIP) when given, found and sound
     logo_missing: str = ""  # the warning when the named logo was not uploaded
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
@@ -237,12 +246,31 @@ class Result:
 # --- Reading ---------------------------------------------------------------------
 
 
+READ_VERSION = 1  # of what read_file returns; a kept read of another version is read again
+
+
 def plan_import(data, *, encoding=AUTO, logos=None, public_contact_emails=False, max_rows=None):
     """Read `data` (CSV or XLSX bytes) and say what importing it would do. Writes nothing.
     Raises ImportError_ for a file that cannot be imported, saying why.
 
     `public_contact_emails`: the file's contact addresses are public ones (an open-data
     export), so they are shown, unless a `show_contact_email` column says otherwise."""
+    return plan_from(
+        read_file(
+            data,
+            encoding=encoding,
+            logos=logos,
+            public_contact_emails=public_contact_emails,
+            max_rows=max_rows,
+        )
+    )
+
+
+def read_file(data, *, encoding=AUTO, logos=None, public_contact_emails=False, max_rows=None):
+    """What a plan takes from the file alone, as plain data (JSON) to keep: its format,
+    columns and warnings, and each row's checked values, errors and logo (named by its
+    member in the ZIP, read and decoded here). All the work on the file's bytes and the
+    logos; nothing is matched with the map yet (plan_from). Raises ImportError_."""
     max_rows = max_rows or settings.IMPORT_MAX_ROWS
     try:
         table = read_table(data, encoding=encoding, max_rows=max_rows)
@@ -269,10 +297,71 @@ def plan_import(data, *, encoding=AUTO, logos=None, public_contact_emails=False,
         for row in rows:
             if "contact_email" in row.values:
                 row.values["show_contact_email"] = bool(row.values["contact_email"])
-    _match(rows, set(columns.values()))
-    return Plan(
-        table.format, table.encoding, sorted(set(columns.values()), key=COLUMNS.index), warnings, rows
+    return {
+        "version": READ_VERSION,
+        "format": table.format,
+        "encoding": table.encoding,
+        "columns": sorted(set(columns.values()), key=COLUMNS.index),
+        "warnings": warnings,
+        "rows": [_kept(row) for row in rows],
+    }
+
+
+def plan_from(read):
+    """The plan of a file `read` by read_file: its rows matched against the map as it is now
+    (a few queries; no file work). Writes nothing."""
+    pks = set()
+    for kept in read["rows"]:
+        pks.update(kept["secondary"] or ())
+        if "track" in kept["values"]:
+            pks.add(kept["values"]["track"])
+    tracks = Track.objects.in_bulk(pks)
+    rows = [_unkept(kept, tracks) for kept in read["rows"]]
+    _match(rows, set(read["columns"]))
+    return Plan(read["format"], read["encoding"], list(read["columns"]), list(read["warnings"]), rows)
+
+
+def _kept(row):
+    """A row as read_file keeps it (before matching): JSON, tracks by their keys."""
+    values = {name: value.pk if name == "track" else value for name, value in row.values.items()}
+    return {
+        "line": row.line,
+        "name": row.name,
+        "values": values,
+        "secondary": None if row.secondary is None else [track.pk for track in row.secondary],
+        "logo": list(row.logo) if row.logo else None,
+        "logo_missing": row.logo_missing,
+        "errors": row.errors,
+        "warnings": row.warnings,
+        "failed": sorted(row.failed),
+    }
+
+
+def _unkept(kept, tracks):
+    """A fresh Row of a kept one: matching adds to its lists, so each plan has its own."""
+    row = Row(
+        line=kept["line"],
+        name=kept["name"],
+        values=dict(kept["values"]),
+        logo=tuple(kept["logo"]) if kept["logo"] else None,
+        logo_missing=kept["logo_missing"],
+        errors=list(kept["errors"]),
+        warnings=list(kept["warnings"]),
+        failed=set(kept["failed"]),
     )
+    # A track deleted since the file was read is unknown now, like a name no track has.
+    if "track" in row.values:
+        pk = row.values.pop("track")
+        if pk in tracks:
+            row.values["track"] = tracks[pk]
+        else:
+            row.fail("track", _("unknown track “%(value)s”.") % {"value": pk})
+    if kept["secondary"] is not None:
+        row.secondary = [tracks[pk] for pk in kept["secondary"] if pk in tracks]
+        for pk in kept["secondary"]:
+            if pk not in tracks:
+                row.fail("secondary_tracks", _("unknown track “%(value)s”.") % {"value": pk})
+    return row
 
 
 def _join(names):
@@ -357,13 +446,28 @@ def _choice_key(text):
 
 
 class LogoArchive(dict):
-    """{lower-cased file name: (archive, member)} of a ZIP of logos, and `checked`: each
-    logo already read and inspected for an earlier row (its (name, bytes), or the error),
-    so that a logo many rows name is unpacked and checked once."""
+    """{lower-cased file name: index of its member} of a ZIP of logos, its `zip` (a ZipFile),
+    and `checked`: each logo already read and inspected for an earlier row (its (name,
+    index), or the error), so that a logo many rows name is unpacked and checked once."""
 
-    def __init__(self, members):
+    def __init__(self, zip_file, members):
         super().__init__(members)
+        self.zip = zip_file
         self.checked = {}
+
+    def read(self, index):
+        """The bytes of member `index` (at most LOGO_MAX_BYTES + 1 of them); a damaged member
+        is a ValidationError."""
+        info = self.zip.infolist()[index]
+        try:
+            with self.zip.open(info) as member:
+                return member.read(LOGO_MAX_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+            # A damaged member (a wrong CRC, a size that lies, a cut stream), an encrypted one or
+            # one compressed in a way zipfile cannot read: an error of this row, not of the page.
+            raise ValidationError(
+                _("The logo file is damaged or incomplete; please export it again.")
+            ) from None
 
 
 def open_logos(logos):
@@ -373,17 +477,17 @@ def open_logos(logos):
         return None
     try:
         archive = zipfile.ZipFile(BytesIO(logos))
-        members = [info for info in archive.infolist() if not info.is_dir()]
+        members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise ImportError_(_("The logos file is not a ZIP archive.")) from None
-    if len(members) > ZIP_MAX_MEMBERS:
+    if sum(1 for info in members if not info.is_dir()) > ZIP_MAX_MEMBERS:
         raise ImportError_(_("The ZIP archive holds too many files."))
     by_name = {}
-    for info in members:
+    for index, info in enumerate(members):
         base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
-        if base and not base.startswith("."):
-            by_name.setdefault(base.casefold(), (archive, info))
-    return LogoArchive(by_name)
+        if base and not base.startswith(".") and not info.is_dir():
+            by_name.setdefault(base.casefold(), index)
+    return LogoArchive(archive, by_name)
 
 
 def _text(raw):
@@ -518,8 +622,8 @@ def _find_logo(row, text, archive):
         row.warnings.append(row.logo_missing)
         return None
     key = base.casefold()
-    entry = archive.get(key)
-    if entry is None:
+    index = archive.get(key)
+    if index is None:
         row.logo_missing = _("logo: “%(file)s” is not in the ZIP; imported without a logo.") % {
             "file": _short(base)
         }
@@ -527,7 +631,7 @@ def _find_logo(row, text, archive):
         return None
     if key not in archive.checked:
         try:
-            archive.checked[key] = _read_logo(base, *entry)
+            archive.checked[key] = _read_logo(base, archive, index)
         except ValidationError as error:
             archive.checked[key] = error
     if isinstance(archive.checked[key], ValidationError):
@@ -535,23 +639,18 @@ def _find_logo(row, text, archive):
     return archive.checked[key]
 
 
-def _read_logo(base, zip_file, info):
-    """(name, bytes) of a logo in the ZIP, read and inspected like a founder's upload."""
-    if info.file_size > LOGO_MAX_BYTES:
+def _read_logo(base, archive, index):
+    """(name, index) of a logo in the ZIP, read and inspected like a founder's upload (its
+    pixels decoded); the bytes are read again when the import stores it."""
+    if archive.zip.infolist()[index].file_size > LOGO_MAX_BYTES:
         raise ValidationError(_("“%(file)s” is larger than 2 MB.") % {"file": _short(base)})
-    try:
-        with zip_file.open(info) as member:
-            content = member.read(LOGO_MAX_BYTES + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
-        # A damaged member (a wrong CRC, a size that lies, a cut stream), an encrypted one or
-        # one compressed in a way zipfile cannot read: an error of this row, not of the page.
-        raise ValidationError(_("The logo file is damaged or incomplete; please export it again.")) from None
+    content = archive.read(index)
     if len(content) > LOGO_MAX_BYTES:
         raise ValidationError(_("“%(file)s” is larger than 2 MB.") % {"file": _short(base)})
     from registry.images import inspect_logo  # the same checks as a founder's upload
 
     inspect_logo(ContentFile(content, name=base))
-    return base, content
+    return base, index
 
 
 def _check_fields(row):
@@ -739,17 +838,22 @@ def apply_import(
     dry_run=False,
     origin=None,
     publish=True,
+    read=None,
 ):
-    """Plan `data` again (the database may have changed since the preview) and write it,
-    all in one transaction. `include_flagged`: lines of flagged rows the editor wants
-    imported anyway (others are skipped). Returns a Result."""
+    """Plan `data` again and write it, all in one transaction. `read`: what read_file gave
+    for `data` (and these `logos`, `encoding` and `public_contact_emails`), kept since the
+    preview: then the file is not read again, but its rows are still matched against the map
+    as it is now (the database may have changed since the preview). `include_flagged`: lines
+    of flagged rows the editor wants imported anyway (others are skipped). Logos are
+    re-encoded and stored here, from `logos`. Returns a Result."""
     include_flagged = {int(line) for line in include_flagged}
     stored = {}  # logo files written (by name in the ZIP), deleted again if the transaction fails
+    if read is None:
+        read = read_file(data, encoding=encoding, logos=logos, public_contact_emails=public_contact_emails)
+    archive = open_logos(logos)
     try:
         with transaction.atomic():
-            plan = plan_import(
-                data, encoding=encoding, logos=logos, public_contact_emails=public_contact_emails
-            )
+            plan = plan_from(read)
             result = Result(plan=plan, applied=False)
             result.errors = plan.count("error")
             result.unchanged = plan.count("unchanged")
@@ -768,7 +872,7 @@ def apply_import(
                 return result
             creates = [row for row in plan.rows if row.action == "create"]
             projects = _create_all(
-                creates, timezone.now(), stored, origin=origin or Origin(), publish=publish
+                creates, timezone.now(), stored, archive, origin=origin or Origin(), publish=publish
             )
             events = [
                 audit.entry(
@@ -782,7 +886,7 @@ def apply_import(
             ]
             for row in plan.rows:
                 if row.action == "update":
-                    _update(row, stored)
+                    _update(row, stored, archive)
                     events.append(
                         audit.entry(
                             project=row.project,
@@ -826,13 +930,20 @@ def _assign(project, row):
         setattr(project, name, value)
 
 
-def _store_logo(row, stored):
-    """The stored name of the row's logo: written once per import, shared by every row
-    naming the same file (nothing deletes a replaced logo, so sharing is safe)."""
-    file_name, content = row.logo
+def _store_logo(row, stored, archive):
+    """The stored name of the row's logo: re-encoded from the ZIP and written once per
+    import, shared by every row naming the same file (nothing deletes a replaced logo, so
+    sharing is safe). It was checked when the file was read; should it fail now (another
+    Pillow since the preview), the import stops with the row's line and writes nothing."""
+    file_name, index = row.logo
     key = file_name.casefold()
     if key not in stored:
-        stored[key] = save_logo(ContentFile(content, name=file_name))
+        try:
+            stored[key] = save_logo(ContentFile(archive.read(index), name=file_name))
+        except ValidationError as error:
+            raise ImportError_(
+                _("Line %(line)s: %(error)s") % {"line": row.line, "error": " ".join(error.messages)}
+            ) from None
     return stored[key]
 
 
@@ -846,7 +957,7 @@ class Origin:
     licence: str = ""
 
 
-def _create_all(rows, now, stored, *, origin, publish):
+def _create_all(rows, now, stored, archive, *, origin, publish):
     """New listings for `rows`, inserted in batches (a row's own save() and secondary-track
     set() would cost several queries each): published now as listed by the editors, or held
     unpublished (`publish` false) for an editor to publish later."""
@@ -872,7 +983,7 @@ def _create_all(rows, now, stored, *, origin, publish):
             project.slug = unique_slug(project.name, project.name_en, taken=taken)
         used.add(project.slug)
         if row.logo:
-            project.logo.name = _store_logo(row, stored)
+            project.logo.name = _store_logo(row, stored, archive)
         projects.append(project)
     Project.objects.bulk_create(projects, batch_size=500)
     Through = Project.secondary_tracks.through
@@ -886,11 +997,11 @@ def _create_all(rows, now, stored, *, origin, publish):
     return projects
 
 
-def _update(row, stored):
+def _update(row, stored, archive):
     project = row.project
     _assign(project, row)
     if "logo" in row.changes:
-        project.logo.name = _store_logo(row, stored)
+        project.logo.name = _store_logo(row, stored, archive)
     project.save()
     if "secondary_tracks" in row.changes:
         project.secondary_tracks.set(row.secondary)

@@ -438,6 +438,10 @@ class ListImport(models.Model):
     source_licence = models.CharField(_("source licence"), max_length=100, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PREVIEWED)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
+    # What review.importing.read_file took from the file (each row checked, each logo
+    # decoded), kept from the upload to the import so that neither the preview nor the import
+    # reads the file again; emptied once it is imported or discarded (`data` stays the record).
+    plan = models.JSONField(_("plan"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),

@@ -8,8 +8,11 @@ confirmation, and that the command and the exports say and write what they shoul
 import csv
 import io
 import re
+from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,10 +21,11 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from registry import images, spreadsheets
 from registry.images import save_logo
 from registry.listing import listing_field_names
 from registry.models import Project
-from review import exports
+from review import exports, importing
 from review.importing import plan_import
 from review.models import Event, ListImport
 from tests.base import make_project, make_submission, make_user, track
@@ -500,6 +504,111 @@ def test_the_import_reads_the_stored_upload_when_confirmed(editor):
     client.post(confirm_url(batch.pk), {"mode": "valid"})
 
     assert Project.objects.get().name == "Kept"
+
+
+# --- The file is read once: at the upload ------------------------------------------------------
+
+
+def media_files():
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def counted():
+    """Real counters around the real workbook parser, table reader, logo check and logo
+    re-encoding (mock's wraps= calls through)."""
+    with (
+        mock.patch.object(spreadsheets, "load_workbook", wraps=spreadsheets.load_workbook) as workbook,
+        mock.patch.object(importing, "read_table", wraps=importing.read_table) as table,
+        mock.patch.object(images, "inspect_logo", wraps=images.inspect_logo) as inspect,
+        mock.patch.object(images, "process_logo", wraps=images.process_logo) as process,
+    ):
+        yield lambda: (workbook.call_count, table.call_count, inspect.call_count, process.call_count)
+
+
+LOGO_ROWS = [("One", "agents", "one.png"), ("Two", "agents", "two.png"), ("Also one", "agents", "ONE.png")]
+
+
+def test_the_preview_reads_the_workbook_and_decodes_the_logos_once_at_the_upload(editor, counted):
+    """Before: every view of the preview parsed the workbook and decoded every logo again
+    (a 37 KB ZIP of large logos: 4-5 s a view)."""
+    client = client_for(editor)
+    files = media_files()
+    data = xlsx_file(LOGO_ROWS, header=("name", "track", "logo"))
+    logos = zip_file({"one.png": logo_png(), "two.png": logo_png((256, 256))})
+
+    batch = uploaded(client, data, "list.xlsx", logos=logos)
+    assert counted() == (1, 1, 2, 0)  # one workbook, two distinct logos checked, none stored
+
+    for _view in range(2):
+        preview = client.get(change_url(batch.pk))
+        assert preview.status_code == 200 and count_cell(html_of(preview), "create") == 3
+    assert counted() == (1, 1, 2, 0)
+    assert media_files() == files  # nothing stored before the import
+
+    client.post(confirm_url(batch.pk), {"mode": "valid"})
+    assert counted() == (1, 1, 2, 2)  # the import re-encodes each logo once, reads no workbook
+    projects = {project.name: project.logo.name for project in Project.objects.all()}
+    assert projects["One"] == projects["Also one"] != projects["Two"]
+    assert all(name.endswith(".webp") for name in projects.values())
+
+
+def test_what_was_read_is_kept_until_the_list_is_imported_or_discarded(editor):
+    client = client_for(editor)
+    kept = uploaded(client, csv_file([("Kept", "agents")]))
+    dropped = uploaded(client, csv_file([("Dropped", "agents")]))
+    kept.refresh_from_db()
+    assert kept.plan["version"] == importing.READ_VERSION
+    assert [row["values"]["name"] for row in kept.plan["rows"]] == ["Kept"]
+
+    client.post(confirm_url(kept.pk), {"mode": "valid"})
+    client.post(discard_url(dropped.pk))
+
+    assert ListImport.objects.filter(plan__isnull=False).count() == 0
+    assert Project.objects.get().name == "Kept"
+    kept.refresh_from_db()
+    assert bytes(kept.data) == csv_file([("Kept", "agents")])  # the upload stays the record
+
+
+def test_an_upload_kept_without_what_was_read_is_read_from_its_bytes_and_the_view_writes_nothing(
+    editor, counted
+):
+    """Uploads from before reads were kept (or kept by another version of read_file) are
+    read as before, at each view and at the import; a page view never writes."""
+    client = client_for(editor)
+    old = ListImport.objects.create(
+        file_name="list.csv", data=csv_file([("Old", "agents")]), created_by=editor
+    )
+    other = ListImport.objects.create(
+        file_name="list.csv", data=csv_file([("Other", "agents")]), plan={"version": 0}, created_by=editor
+    )
+
+    for batch in (old, other):
+        assert count_cell(html_of(client.get(change_url(batch.pk))), "create") == 1
+    assert counted()[1] == 2
+    assert list(ListImport.objects.order_by("pk").values_list("plan", flat=True)) == [None, {"version": 0}]
+    response = client.post(confirm_url(old.pk), {"mode": "valid"})
+    assert last_message(response)[1].startswith("Imported: 1 new")
+    assert counted()[1] == 3 and Project.objects.get().name == "Old"
+
+
+def test_the_import_matches_the_rows_against_the_map_as_it_is_when_confirmed(editor):
+    """What was read is kept; what it matches is not: a listing published after the preview
+    that is the same project makes the "new" row an update, never a duplicate."""
+    client = client_for(editor)
+    batch = uploaded(
+        client, csv_file([("Acme", "agents", "https://acme.example", "Robots")], (*HEADER, "tagline"))
+    )
+    assert count_cell(html_of(client.get(change_url(batch.pk))), "create") == 1
+    listed = make_project(name="Acme", website="https://acme.example", tagline="Old", listed_by="editors")
+
+    assert count_cell(html_of(client.get(change_url(batch.pk))), "update") == 1  # the preview sees it too
+    response = client.post(confirm_url(batch.pk), {"mode": "valid"})
+
+    assert last_message(response)[1].startswith("Imported: 0 new, 1 updated")
+    listed.refresh_from_db()
+    assert Project.objects.filter(name="Acme").count() == 1 and listed.tagline == "Robots"
 
 
 # --- Discarding, methods and unknown ids ------------------------------------------------------------

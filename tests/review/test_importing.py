@@ -2,13 +2,14 @@
 idempotence, look-alikes, encodings and file formats, logos, and that nothing is ever
 half-written."""
 
+import json
 from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
 
 from registry.images import thumbnail_name
-from registry.models import Project
+from registry.models import Project, Track
 from review import importing, workflow
 from review.importing import ImportError_, apply_import, plan_import
 from review.models import Event, Submission
@@ -79,31 +80,34 @@ def test_imported_listings_can_be_claimed_by_a_founder():
     assert submission.kind == Submission.Kind.CLAIM and submission.state == Submission.State.SUBMITTED
 
 
+FULL_ROW = {
+    "name": "智能客服宝",
+    "name_en": "Service Bot",
+    "track": "智能客服",  # the track's Chinese name
+    "secondary_tracks": "agents；Coding & developer tools",  # full-width separator, English name
+    "tagline": "客服机器人",
+    "description": "第一段。\n\n第二段。",
+    "website": "https://example.cn/bot",
+    "organization": "深言",
+    "founded_year": "2019年",
+    "hq_city": "北京",
+    "hq_country": "中国",
+    "stage": "Growth",  # English label
+    "funding_stage": "A轮",  # Chinese label
+    "team_size": "11_50",  # code
+    "business_models": "subscription、按量计费",
+    "target_market": "global",
+    "customer_types": "Enterprises; developers",
+    "foundation_models": "open_source",
+    "models_used": "Qwen2.5, DeepSeek-V3",
+    "modalities": "text|audio",
+    "seeking": "investment",
+    "status": "active",
+}
+
+
 def test_every_schema_column_is_read_with_codes_or_labels_in_either_language():
-    row = {
-        "name": "智能客服宝",
-        "name_en": "Service Bot",
-        "track": "智能客服",  # the track's Chinese name
-        "secondary_tracks": "agents；Coding & developer tools",  # full-width separator, English name
-        "tagline": "客服机器人",
-        "description": "第一段。\n\n第二段。",
-        "website": "https://example.cn/bot",
-        "organization": "深言",
-        "founded_year": "2019年",
-        "hq_city": "北京",
-        "hq_country": "中国",
-        "stage": "Growth",  # English label
-        "funding_stage": "A轮",  # Chinese label
-        "team_size": "11_50",  # code
-        "business_models": "subscription、按量计费",
-        "target_market": "global",
-        "customer_types": "Enterprises; developers",
-        "foundation_models": "open_source",
-        "models_used": "Qwen2.5, DeepSeek-V3",
-        "modalities": "text|audio",
-        "seeking": "investment",
-        "status": "active",
-    }
+    row = FULL_ROW
 
     result = apply_import(csv_file([row], header=FULL))
 
@@ -208,8 +212,8 @@ def test_an_exception_in_the_middle_writes_nothing_and_removes_the_logos_already
     logos = zip_file({"a.png": logo_png(), "b.png": logo_png()})
     real_store, stored = importing._store_logo, []
 
-    def remember(row, names):
-        stored.append(real_store(row, names))
+    def remember(row, names, archive):
+        stored.append(real_store(row, names, archive))
         return stored[-1]
 
     # The last write of an import: its audit events. Everything before it must go.
@@ -224,6 +228,42 @@ def test_an_exception_in_the_middle_writes_nothing_and_removes_the_logos_already
     assert len(stored) == 2 and all(name for name in stored)
     for name in stored:
         assert not default_storage.exists(name) and not default_storage.exists(thumbnail_name(name))
+
+
+def test_what_read_file_keeps_is_json_and_plans_as_the_file_does():
+    """The admin keeps read_file's result in a JSONField and plans from it at every view."""
+    make_project(name="智能客服宝", website="https://example.cn/bot", listed_by="editors")
+    data = csv_file([FULL_ROW, {**FULL_ROW, "name": "Other", "founded_year": "soon"}], header=FULL)
+
+    kept = json.loads(json.dumps(importing.read_file(data)))
+    plan, direct = importing.plan_from(kept), plan_import(data)
+
+    assert [row.action for row in plan.rows] == [row.action for row in direct.rows] == ["update", "error"]
+    for row, same in zip(plan.rows, direct.rows, strict=True):
+        assert (row.values, row.secondary, row.changes, row.errors) == (
+            same.values,
+            same.secondary,
+            same.changes,
+            same.errors,
+        )
+    assert (
+        plan.rows[0].values["track"] == track("customer-service") and "founded_year" in plan.rows[0].changes
+    )
+
+
+def test_a_track_deleted_since_the_file_was_read_is_an_error_of_its_rows():
+    gone = Track.objects.create(slug="gone", name_en="Gone", name_zh="没了", order=99)
+    read = importing.read_file(
+        csv_file([("A", "gone", ""), ("B", "agents", "gone")], ("name", "track", "secondary_tracks"))
+    )
+    pk = gone.pk
+    gone.delete()
+
+    plan = importing.plan_from(read)
+
+    assert [row.action for row in plan.rows] == ["error", "error"]
+    assert errors_of(plan, 2) == f"track: unknown track “{pk}”."
+    assert errors_of(plan, 3) == f"secondary_tracks: unknown track “{pk}”."
 
 
 # --- Matching, idempotence, look-alikes --------------------------------------------------

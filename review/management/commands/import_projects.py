@@ -53,12 +53,18 @@ class Command(BaseCommand):
         logos = self._read(options["logos"]) if options["logos"] else None
         actor = self._editor(options["by"]) if options["by"] else None
         try:
+            read = importing.read_file(
+                data,
+                encoding=options["encoding"],
+                logos=logos,
+                public_contact_emails=options["public_contact_emails"],
+            )
             flagged = ()
             if options["include_flagged"]:
-                plan = importing.plan_import(data, encoding=options["encoding"], logos=logos)
-                flagged = [row.line for row in plan.rows if row.flagged]
+                flagged = [row.line for row in importing.plan_from(read).rows if row.flagged]
             result = importing.apply_import(
                 data,
+                read=read,
                 actor=actor,
                 encoding=options["encoding"],
                 logos=logos,
