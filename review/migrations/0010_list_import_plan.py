@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('review', '0007_list_source'),
+        ('review', '0009_founder_storage'),
     ]
 
     operations = [
