@@ -35,11 +35,11 @@ def admin_login(client, username, password=PASSWORD):
     return client.post(ADMIN_LOGIN, {"username": username, "password": password, "next": ADMIN})
 
 
-def confirm_password(client):
+def confirm_password(client, then=ACTIVATE):
     """allauth asks for the password again before two-factor settings change (within
     ACCOUNT_REAUTHENTICATION_TIMEOUT of the last time)."""
-    assert client.get(ACTIVATE).url.startswith(reverse("account_reauthenticate"))
-    client.post(f"{reverse('account_reauthenticate')}?next={ACTIVATE}", {"password": PASSWORD})
+    assert client.get(then).url.startswith(reverse("account_reauthenticate"))
+    client.post(f"{reverse('account_reauthenticate')}?next={then}", {"password": PASSWORD})
 
 
 def logged_in_user(client):
@@ -78,6 +78,20 @@ def test_a_staff_member_sets_up_an_authenticator_and_then_opens_the_admin(client
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists()
     assert client.get(SUBMISSIONS).status_code == 200
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_two_factor_pages_open_in_the_sites_look(client, language):
+    user = reviewer()
+    activate_totp(user)
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    confirm_password(client, then=reverse("mfa_deactivate_totp"))
+    for name in ("mfa_index", "mfa_deactivate_totp", "mfa_generate_recovery_codes"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        assert b'class="navbar' in response.content and b'class="btn' in response.content, name
+        assert f'<html lang="{language}">'.encode() in response.content, name
 
 
 @required
