@@ -49,8 +49,8 @@ class StaffTwoFactorMiddleware:
             messages.warning(
                 request,
                 _(
-                    "Staff accounts need two-factor authentication. Activate an authenticator "
-                    "app here, then open the review again."
+                    "Staff accounts need two-factor authentication: set up an authenticator "
+                    "app, then open the review again."
                 ),
             )
             return redirect("mfa_activate_totp")
