@@ -4,13 +4,20 @@ from types import SimpleNamespace
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.app_settings import EmailVerificationMethod
+from allauth.account.internal.flows.login import perform_password_login
+from allauth.account.models import Login
 from allauth.core import context as allauth_context
+from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from registry.absolute import absolute, site_domain
 from registry.clientip import client_ip
@@ -92,3 +99,42 @@ class AdminLoginForm(AdminAuthenticationForm):
                 request=self.request,
             )
         super().confirm_login_allowed(user)
+
+
+class AdminLoginView(LoginView):
+    """The admin's login form, whose right password does not log in by itself: the account
+    goes on through allauth's login flow, like a log-in on the site's own form, so an account
+    with two-factor authentication gives its code next (allauth.mfa's stage) before it is
+    logged in. The admin never asked for a verified email address, and does not now."""
+
+    authentication_form = AdminLoginForm
+    template_name = "admin/login.html"
+
+    def form_valid(self, form):
+        login = Login(
+            user=form.get_user(),
+            email_verification=EmailVerificationMethod.NONE,
+            redirect_url=self.get_success_url(),
+        )
+        # allauth's own password log-in, which records the password step with what was typed
+        # (aimap.twofactor counts wrong codes against it, as axes counts wrong passwords).
+        return perform_password_login(self.request, {"username": form.cleaned_data["username"]}, login)
+
+
+def admin_login(request, extra_context=None):
+    """admin.site.login (set in aimap/urls.py): Django's AdminSite.login with AdminLoginView."""
+    site = admin.site
+    redirect_url = LoginView().get_redirect_url(request) or reverse("admin:index", current_app=site.name)
+    if request.method == "GET" and site.has_permission(request):
+        return HttpResponseRedirect(redirect_url)  # already logged in
+    context = {
+        **site.each_context(request),
+        "title": _("Log in"),
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "username": request.user.get_username(),
+        REDIRECT_FIELD_NAME: redirect_url,
+        **(extra_context or {}),
+    }
+    request.current_app = site.name
+    return AdminLoginView.as_view(extra_context=context)(request)

@@ -17,3 +17,17 @@ def contact_email_is_set(app_configs, **kwargs):
             id="aimap.W001",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def staff_two_factor_is_required(app_configs, **kwargs):
+    if settings.STAFF_REQUIRE_MFA:
+        return []
+    return [
+        checks.Warning(
+            "STAFF_REQUIRE_MFA is off: reviewers and editors can open the admin with a password "
+            "alone (decision 0023).",
+            hint="Unset STAFF_REQUIRE_MFA (on by default when DEBUG is off), or set it to 1.",
+            id="aimap.W002",
+        )
+    ]

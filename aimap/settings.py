@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "axes",
     "django_tasks_db",
     "aimap.apps.AimapConfig",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "aimap.twofactor.StaffTwoFactorMiddleware",  # staff without TOTP: set it up first
     "django_htmx.middleware.HtmxMiddleware",
     "registry.middleware.BoundedQueryMiddleware",  # filters: bounded addresses (414 beyond)
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
@@ -214,6 +216,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "registry.clientip.client_ip"
 AXES_VERBOSE = False
+
+# Two-factor authentication (allauth.mfa): an authenticator app's codes (TOTP) and recovery
+# codes. Whoever has activated it gives a code after the password, on either login (the
+# site's or the admin's). With STAFF_REQUIRE_MFA, staff (reviewers, editors, superusers)
+# reach no admin page before they have activated it (aimap/twofactor.py); founders may
+# activate it, and are never asked to. On unless DEBUG (the demo and tests turn it off).
+STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", not DEBUG)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "AI Innovation Map"  # the name the authenticator app shows (not the Host)
+MFA_FORMS = {"authenticate": "aimap.twofactor.AuthenticateForm"}  # wrong codes count in axes
 
 # --- Languages and time -----------------------------------------------------
 

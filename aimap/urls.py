@@ -5,10 +5,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from aimap import health, views
-from aimap.auth import AdminLoginForm
+from aimap.auth import admin_login
 
 admin.site.site_header = _("AI Innovation Map — Review")
-admin.site.login_form = AdminLoginForm  # a founder's right password here counts as a failure
+# The admin's login: a founder's right password counts as a failure (AdminLoginForm), and a
+# right one goes on through allauth's login flow (a two-factor code next, where activated).
+admin.site.login = admin_login
 admin.site.site_title = _("AI Innovation Map — Review")
 admin.site.index_title = _("AI Innovation Map — Review")
 

@@ -3,8 +3,14 @@
 Each test states only what matters to it: `make_project(name="客服宝", track="customer-service")`.
 """
 
+import base64
+import hashlib
+import hmac
 import importlib
 import itertools
+import secrets
+import struct
+import time
 from datetime import timedelta
 
 from django.apps import apps
@@ -14,6 +20,34 @@ from django.utils import timezone
 from registry.models import Project, Track
 
 _numbers = itertools.count(1)
+
+
+def activate_totp(user):
+    """Give `user` an authenticator app (allauth.mfa's TOTP, as its activation page stores
+    one); returns the secret, for totp_code."""
+    from allauth.mfa.models import Authenticator
+
+    secret = base64.b32encode(secrets.token_bytes(20)).decode()
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": secret})
+    return secret
+
+
+def totp_code(secret):
+    """The authenticator app's code now (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits),
+    computed here rather than by allauth; waits out the last 2 seconds of a step, so the
+    code is still the current one when the server checks it."""
+    if 30 - time.time() % 30 < 2:
+        time.sleep(2.1)
+    counter = struct.pack(">Q", int(time.time()) // 30)
+    digest = hmac.new(base64.b32decode(secret), counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def wrong_code(code):
+    """A six-digit code that is not `code`."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 def make_user(username=None, **extra):

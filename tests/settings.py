@@ -17,6 +17,8 @@ STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SECURE_SSL_REDIRECT = False
+# Staff log in with a password alone unless a test turns this on (tests/aimap/test_two_factor.py).
+STAFF_REQUIRE_MFA = False
 # Serve static files from the finders; there is no collectstatic in tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

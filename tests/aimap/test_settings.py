@@ -78,6 +78,7 @@ class TestStartUp:
             ({"DEBUG": "1", "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "smtp"}, "EMAIL_PORT"),
             ({"DEBUG": "1", "MEDIA_STORAGE": "s3"}, "S3_BUCKET"),
             ({"DEBUG": "1", "PROJECTS_PER_PAGE": "0"}, "PROJECTS_PER_PAGE"),
+            ({"DEBUG": "1", "STAFF_REQUIRE_MFA": "sometimes"}, "STAFF_REQUIRE_MFA"),
         ],
     )
     def test_it_stops_with_one_line_naming_the_variable(self, env, variable):

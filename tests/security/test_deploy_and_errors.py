@@ -60,6 +60,13 @@ def test_production_without_a_contact_address_is_warned():
     assert "aimap.W001" in result.stderr + result.stdout and "CONTACT_EMAIL" in result.stderr + result.stdout
 
 
+def test_production_without_staff_two_factor_is_warned():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, STAFF_REQUIRE_MFA="0")
+
+    assert result.returncode == 1
+    assert "aimap.W002" in result.stderr + result.stdout
+
+
 def test_production_settings_turn_on_every_browser_protection():
     code = (
         "from django.conf import settings as s;"
