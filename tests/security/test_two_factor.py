@@ -49,6 +49,7 @@ def logged_in_user(client):
 @required
 @pytest.mark.parametrize("username", ["reviewer", "superuser"])
 def test_staff_without_an_authenticator_are_sent_to_set_one_up_and_open_no_admin_page(client, username):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the message read in English
     if username == "superuser":
         make_user(username, is_staff=True, is_superuser=True)
     else:
