@@ -45,11 +45,16 @@ def _cache():
 
 def _oldest_task_wait():
     """Seconds the oldest task due to run has waited (0 when none waits)."""
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     now = timezone.now()
-    due = DBTaskResult.objects.filter(status="READY", run_after__lte=now).aggregate(oldest=Min("run_after"))
-    return max(0, round((now - due["oldest"]).total_seconds())) if due["oldest"] else 0
+    waiting = DBTaskResult.objects.filter(status="READY")
+    # A task to run at once is stored with the largest date as its run_after (django-tasks-db's
+    # get_date_max()): it has waited since it was enqueued; a deferred one since its run_after.
+    at_once = waiting.filter(run_after=get_date_max()).aggregate(oldest=Min("enqueued_at"))["oldest"]
+    deferred = waiting.filter(run_after__lte=now).aggregate(oldest=Min("run_after"))["oldest"]
+    oldest = min((time for time in (at_once, deferred) if time is not None), default=None)
+    return max(0, round((now - oldest).total_seconds())) if oldest else 0
 
 
 def _check(function):

@@ -59,6 +59,22 @@ def test_readyz_fails_when_a_task_has_waited_too_long(client, settings):
 
 
 @pytest.mark.django_db
+def test_readyz_counts_a_task_to_run_at_once_from_when_it_was_enqueued(client, settings):
+    """As the database backend stores a task with no run_after (every email): its run_after
+    is the largest date, and it has waited since it was enqueued."""
+    from django_tasks_db import DatabaseBackend
+
+    settings.READY_MAX_TASK_WAIT = 300
+    backend = DatabaseBackend("default", {"QUEUES": ["default"]})
+    result = backend.enqueue(send_message, [{"subject": "x"}], {})
+    assert client.get("/readyz").json()["checks"]["tasks"]["ok"] is True
+    DBTaskResult.objects.filter(id=result.id).update(enqueued_at=timezone.now() - timedelta(minutes=30))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["tasks"]["oldest_waiting_seconds"] >= 1790
+
+
+@pytest.mark.django_db
 def test_readyz_says_which_check_failed_never_a_500(client):
     with mock.patch("aimap.health._database", side_effect=OperationalError("connection refused")):
         response = client.get("/readyz")
