@@ -25,6 +25,7 @@ The rules:
 import dataclasses
 import functools
 import io
+import math
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -136,7 +137,12 @@ TEAM_DECK = make_deck(
 MARKET_DECK = make_deck(
     "target_market", {TargetMarket.CHINA: 7, TargetMarket.OVERSEAS: 2, TargetMarket.GLOBAL: 2}
 )
-STATUS_DECK = make_deck("status", {Status.ACTIVE: 17, Status.PIVOTED: 1, Status.CLOSED: 1})
+# What became of the projects that ended: most closed, some pivoted, fewer acquired.
+END_DECK = make_deck("end", {Status.CLOSED: 6, Status.PIVOTED: 3, Status.ACQUIRED: 2})
+# The yearly rate at which listed projects end (exponential survival): about a fifth gone
+# after a year, half after three, as the outside figures of issue 16 describe.
+YEARLY_END_RATE = 0.25
+ACQUIRERS = ["Example Group (Demo)", "示例控股 (Demo)", "Sample Holdings (Demo)", "样例集团 (Demo)"]
 BUSINESS_DECK = make_deck(
     "business_models",
     {
@@ -437,7 +443,7 @@ def build_project(number, anchor):
     if scheduled:
         published_at = anchor + timedelta(days=between(rng, 1, 45), minutes=between(rng, 0, 1439))
     elif published:
-        days_ago = int(730 * rng.random() ** 1.5)  # over two years, more of them recent
+        days_ago = int(1460 * rng.random() ** 1.5)  # over four years, more of them recent
         published_at = anchor - timedelta(days=days_ago, minutes=between(rng, 1, 1439))
     else:
         published_at = None
@@ -507,7 +513,11 @@ def build_project(number, anchor):
         "models_used": ", ".join(models_used),
         "modalities": modalities,
         "seeking": seeking,
-        "status": deal(STATUS_DECK, number),
+        # every project has every key (bulkload.CopyRows reads the first row's keys)
+        "status": Status.ACTIVE,
+        "status_since": None,
+        "status_evidence": "",
+        "acquired_by": "",
         "contact_email": f"{slug}@example.com" if has_email else "",
         "show_contact_email": has_email and chance(rng, 0.35),
         "listed_by": listed_by,
@@ -515,8 +525,98 @@ def build_project(number, anchor):
         "featured": public and chance(rng, 0.04),
         "verified": verified,
         "verified_at": verified_at,
+        "last_verified_at": verified_at,
     }
+    if public:  # drawn last: the fields above do not depend on it
+        fields.update(end_state(rng, number, slug, published_at, anchor, language))
     return DemoProject(number=number, fields=fields, secondary=secondary, owner=owner)
+
+
+def end_state(rng, number, slug, published_at, anchor, language):
+    """What became of a public project by `anchor`: {} while it is active, else its end state
+    with a date between its listing and the anchor and fictional evidence. The successors and
+    acquirers on the map are linked once the projects are stored (link_lineage)."""
+    days = (anchor - published_at).days
+    if days < 30 or rng.random() >= 1 - math.exp(-YEARLY_END_RATE * days / 365.25):
+        return {}
+    status = deal(END_DECK, number)
+    since = (published_at + timedelta(days=between(rng, 30, days))).date()
+    if chance(rng, 0.6):
+        evidence = f"https://news.example/{since:%Y/%m}/{slug}-{status}"
+    elif language == "zh":
+        evidence = f"创始人于 {since:%Y-%m} 确认（示例数据）"
+    else:
+        evidence = f"Confirmed by the founders in {since:%Y-%m} (demo data)"
+    values = {"status": status, "status_since": since, "status_evidence": evidence}
+    if status == Status.ACQUIRED:
+        values["acquired_by"] = pick(rng, ACQUIRERS)
+    return values
+
+
+def lineage_target(number, count, anchor, builds):
+    """The demo project number `number` (pivoted or acquired) became or was bought by: the
+    first of the next numbers (up to `count`) that is public, active, launched or further,
+    and listed no earlier; None if there is none (or, for every other acquisition, never:
+    some acquirers are only named). From the numbers alone: the same on every database and
+    for every order of runs. `builds`: {number: DemoProject} already built."""
+
+    def built(other):
+        if other not in builds:
+            builds[other] = build_project(other, anchor)
+        return builds[other].fields
+
+    fields = built(number)
+    if fields["status"] == Status.ACQUIRED and number % 2:
+        return None
+    for other in range(number + 1, min(number + LINEAGE_REACH, count) + 1):
+        candidate = built(other)
+        if (
+            candidate["published"]
+            and candidate["published_at"] <= anchor
+            and candidate["status"] == Status.ACTIVE
+            and candidate["stage"] in (Stage.LAUNCHED, Stage.GROWTH, Stage.MATURE)
+            and candidate["published_at"] >= fields["published_at"]
+        ):
+            return other
+    return None
+
+
+LINEAGE_REACH = 40
+
+
+def link_lineage(count, anchor):
+    """Link the stored demo projects that pivoted to what they became, and some acquired ones
+    to their acquirer on the map (lineage_target), where that project is stored and the link
+    not made yet. Returns how many links were made."""
+    ended = {}
+    for project in Project.objects.filter(
+        status__in=[Status.PIVOTED, Status.ACQUIRED], successor__isnull=True, acquirer__isnull=True
+    ).only("pk", "slug", "status", "acquired_by"):
+        number = project.slug.rpartition("-")[2]
+        if number.isdigit() and int(number) <= count and demo_slug(int(number)) == project.slug:
+            ended[int(number)] = project
+    builds, targets = {}, {}
+    for number in sorted(ended):
+        target = lineage_target(number, count, anchor, builds)
+        if target is not None:
+            targets[number] = target
+    stored = dict(
+        Project.objects.filter(slug__in=[demo_slug(n) for n in set(targets.values())]).values_list(
+            "slug", "pk"
+        )
+    )
+    changed = []
+    for number, target in targets.items():
+        project, pk = ended[number], stored.get(demo_slug(target))
+        if pk is None:
+            continue
+        if project.status == Status.PIVOTED:
+            project.successor_id = pk
+        else:
+            project.acquirer_id, project.acquired_by = pk, builds[target].fields["name"]
+        changed.append(project)
+    Project.objects.bulk_update(changed, ["successor", "acquirer", "acquired_by"], batch_size=1000)
+    return len(changed)
 
 
 def words(codes, language):
@@ -680,6 +780,7 @@ class ProjectsReport:
     created: int = 0
     already_there: int = 0
     secondary_rows: int = 0
+    linked: int = 0  # pivots and acquisitions linked to a listing on the map
     phases: dict = dataclasses.field(default_factory=dict)  # seconds per phase
 
 
@@ -734,6 +835,8 @@ def seed_projects(count, *, anchor=None, batch_size=None, phases=None):
                 with phases("insert (bulk_create)"), transaction.atomic():
                     report.secondary_rows += _create_projects(built, batch_size)
                 report.created += len(numbers)
+        with phases("lineage"):
+            report.linked = link_lineage(count, anchor)
     finally:
         published.changed()  # bulk inserts send no signals
     return report

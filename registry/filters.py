@@ -4,9 +4,12 @@ Invalid values never fail a request: django-filter leaves a field that does not
 validate out of `cleaned_data`, so it is ignored, and `ignored_messages()` says so.
 """
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -144,6 +147,22 @@ class FlagFilter(OneOfFilter):
         return qs.filter(**{self.field_name: True}) if value else qs
 
 
+class RecentFilter(FlagFilter):
+    """A time column within the last `days` days, offered as one tick box (`name=1`). A plain
+    comparison, no count scope: what it selects moves with time."""
+
+    kind = VALUE
+
+    def __init__(self, *args, days, **kwargs):
+        self.days = days
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__gte": timezone.now() - timedelta(days=self.days)})
+
+
 class MultiChoiceFilter(OneOfFilter):
     """Rows whose many-of field holds any of the chosen codes."""
 
@@ -193,6 +212,12 @@ class ProjectFilterSet(django_filters.FilterSet):
     reviewed = FlagFilter(
         field_name="verified", label=_("Reviewed"), ticked=_("Only projects reviewed by the association")
     )
+    verified_recently = RecentFilter(
+        field_name="last_verified_at",
+        days=365,
+        label=_("Verified"),
+        ticked=_("Only projects verified within the last 12 months"),
+    )
     sort = django_filters.ChoiceFilter(
         method="sort_by",
         choices=[("newest", _("Newest")), ("name", _("Name")), ("founded", _("Founded"))],
@@ -206,7 +231,7 @@ class ProjectFilterSet(django_filters.FilterSet):
 
     # The side panel's filters, in order; many-of ones are ticked in a list of checkboxes, a
     # flag (FlagFilter) is one tick box shown above the groups.
-    PANEL = ["reviewed", "track", "stage", "funding_stage", "team_size", "business_models", "target_market",
+    PANEL = ["reviewed", "verified_recently", "track", "stage", "funding_stage", "team_size", "business_models", "target_market",
              "customer_types", "foundation_models", "modalities", "seeking", "status", "hq_country"]  # fmt: skip
 
     def __init__(self, data=None, queryset=None, *, tracks=None, **kwargs):

@@ -52,6 +52,7 @@ def cards_key(projects):
                 p.tagline,
                 p.logo.name,
                 p.status,
+                p.status_since,
                 p.track.slug,
                 p.track.name,
                 p.provenance,

@@ -18,14 +18,15 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from registry.images import thumbnail_name
+from registry.listing import ENDED, GONE, Status
 from registry.models import Project
 
 TILES_PER_TRACK = 60
-TILE_FIELDS = ("pk", "name", "slug", "tagline", "logo", "status", "track_id", "verified")
+TILE_FIELDS = ("pk", "name", "slug", "tagline", "logo", "status", "track_id", "verified", "status_since")
 
 
 def first_tiles(projects, track_ids, per_track=TILES_PER_TRACK, *, filtered=False):
-    """{track id: [(pk, name, slug, tagline, logo, status, track id, verified), ...]}: the first
+    """{track id: [(pk, name, slug, tagline, logo, status, track id, verified, status since), ...]}: the first
     `per_track` of `projects` in each of `track_ids`, by name then pk. One query.
     `filtered`: `projects` has filters besides the tracks (the ids are then found first)."""
     track_ids = list(track_ids)
@@ -98,14 +99,16 @@ def _lateral(projects, track_ids, per_track, db, filtered):
 def tiles(rows):
     """Each row of first_tiles as registry/landscape.html shows it (a logo, or the name's first
     letter, linking to the project; its name and tagline in a tooltip): its id, name, tagline,
-    link, logo and thumbnail, whether the project has closed, and whether the association
+    link, logo and thumbnail, its end state if it has one (and whether it is gone: closed or
+    acquired), and whether the association
     reviewed it (a small mark on the tile)."""
     url = reverse("registry:project-detail", kwargs={"slug": "-"})
     before, after = url.rsplit("-", 1)
     storage = Project._meta.get_field("logo").storage
     thumbnails = {}
     shown = []
-    for pk, name, slug, tagline, logo, status, _track, reviewed in rows:
+    labels = dict(Status.choices)
+    for pk, name, slug, tagline, logo, status, _track, reviewed, since in rows:
         if logo and logo not in thumbnails:
             thumbnails[logo] = storage.url(thumbnail_name(logo))
         shown.append(
@@ -116,7 +119,11 @@ def tiles(rows):
                 "url": f"{before}{slug}{after}",
                 "logo": logo,
                 "logo_thumbnail_url": thumbnails.get(logo, ""),
-                "closed": status == "closed",
+                # closed and acquired ones are faded; every end state is named, with its month
+                "gone": status in GONE,
+                "status": status,
+                "status_label": labels.get(status, "") if status in ENDED else "",
+                "status_since": since,
                 "reviewed": reviewed,
             }
         )

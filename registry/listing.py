@@ -12,6 +12,7 @@ from pathlib import PurePath
 
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -100,7 +101,23 @@ class Seeking(models.TextChoices):
 class Status(models.TextChoices):
     ACTIVE = "active", _("Active")
     PIVOTED = "pivoted", _("Pivoted")
+    ACQUIRED = "acquired", _("Acquired")
     CLOSED = "closed", _("Closed")
+
+
+# A status other than active is an end state: it took effect on a date, for a reason shown.
+ENDED = (Status.PIVOTED, Status.ACQUIRED, Status.CLOSED)
+# Gone from the market as itself: faded on the map.
+GONE = (Status.ACQUIRED, Status.CLOSED)
+# The fields that say what became of a listing, and which status each belongs to (None: every
+# end state). Fields that do not belong to the chosen status are emptied (end_state_values).
+END_STATE_FIELDS = {
+    "status_since": None,
+    "status_evidence": None,
+    "acquired_by": Status.ACQUIRED,
+    "acquirer": Status.ACQUIRED,
+    "successor": Status.PIVOTED,
+}
 
 
 MAX_SECONDARY_TRACKS = 2
@@ -177,6 +194,39 @@ class Listing(models.Model):
     modalities = MultiChoiceField(_("modalities"), choices=Modality.choices)
     seeking = MultiChoiceField(_("looking for"), choices=Seeking.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_since = models.DateField(
+        _("since"),
+        null=True,
+        blank=True,
+        help_text=_("The day the pivot, acquisition or closure took effect."),
+    )
+    status_evidence = models.CharField(
+        _("evidence"),
+        max_length=500,
+        blank=True,
+        help_text=_("A link (an announcement, a news article, an archived page) or a short note."),
+    )
+    acquired_by = models.CharField(
+        _("acquired by"), max_length=120, blank=True, help_text=_("The acquirer's name.")
+    )
+    acquirer = models.ForeignKey(
+        "registry.Project",
+        verbose_name=_("acquirer on the map"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="acquired_%(class)ss",
+        help_text=_("When the acquirer is listed on the map too."),
+    )
+    successor = models.ForeignKey(
+        "registry.Project",
+        verbose_name=_("became"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predecessor_%(class)ss",
+        help_text=_("The listing on the map this project pivoted into."),
+    )
     contact_email = models.EmailField(_("contact email"), blank=True)
     show_contact_email = models.BooleanField(_("show the contact email publicly"), default=False)
 
@@ -216,6 +266,71 @@ def secondary_track_errors(primary, secondary):
     if primary is not None and any(track.pk == primary.pk for track in secondary):
         errors.append(_("A secondary track cannot be the primary track."))
     return errors
+
+
+def end_state_values(values):
+    """`values` ({field: value}, as a form's cleaned_data) with the end-state fields that do
+    not belong to its status emptied: an active listing has no date or evidence, only an
+    acquired one an acquirer, only a pivoted one a successor."""
+    status = values.get("status") or Status.ACTIVE
+    for name, belongs in END_STATE_FIELDS.items():
+        if name in values and (status == Status.ACTIVE or (belongs is not None and belongs != status)):
+            values[name] = "" if name in ("status_evidence", "acquired_by") else None
+    return values
+
+
+def end_state_errors(values, *, listing_pk=None, today=None):
+    """{field: [message]} for the end-state rules (PRODUCT.md, "Listing fields") of `values`
+    (after end_state_values): an end state needs its date and evidence, a date not to come,
+    an acquisition its acquirer; a successor is not the listing itself (`listing_pk`: the
+    project it is or updates) and does not lead back to it. Forms and imports call it."""
+    errors = {}
+
+    def fail(name, message):
+        errors.setdefault(name, []).append(message)
+
+    status = values.get("status") or Status.ACTIVE
+    if status not in ENDED:
+        return errors
+    since = values.get("status_since")
+    if not since:
+        fail("status_since", _("Give the date the change took effect."))
+    elif since > (today or timezone.localdate()):
+        fail("status_since", _("The date cannot be in the future."))
+    elif values.get("founded_year") and since.year < values["founded_year"]:
+        fail("status_since", _("The date cannot be before the year the project was founded."))
+    if not (values.get("status_evidence") or "").strip():
+        fail("status_evidence", _("Give the evidence: a link or a short note."))
+    if (
+        status == Status.ACQUIRED
+        and not (values.get("acquired_by") or "").strip()
+        and not values.get("acquirer")
+    ):
+        fail("acquired_by", _("Name the acquirer, or choose it on the map."))
+    successor = values.get("successor")
+    if successor is not None and listing_pk is not None:
+        if successor.pk == listing_pk:
+            fail("successor", _("A project cannot have become itself."))
+        elif listing_pk in successor_chain(successor):
+            fail(
+                "successor",
+                _("That listing already leads back to this one: choose the project it became last."),
+            )
+    acquirer = values.get("acquirer")
+    if acquirer is not None and listing_pk is not None and acquirer.pk == listing_pk:
+        fail("acquirer", _("A project cannot have acquired itself."))
+    return errors
+
+
+def successor_chain(project, limit=100):
+    """The ids along `project`'s successors (itself first), stopping at a repeat or `limit`."""
+    model = type(project)
+    seen = [project.pk]
+    following = project.successor_id
+    while following and following not in seen and len(seen) < limit:
+        seen.append(following)
+        following = model.objects.filter(pk=following).values_list("successor_id", flat=True).first()
+    return seen
 
 
 def listing_field_names():

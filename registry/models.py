@@ -130,6 +130,13 @@ class Project(Listing):
     verified = models.BooleanField(_("reviewed by the association"), default=False)
     verified_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed by its founder on"), null=True, blank=True)
+    # When the listing was last confirmed true: a review decision, an editor's check or the
+    # founder's confirmation (review.lifecycle). Not updated_at: an edit confirms nothing.
+    last_verified_at = models.DateTimeField(_("last verified"), null=True, blank=True, editable=False)
+    # When the yearly "still operating?" email last went to the owner (review.lifecycle).
+    confirmation_sent_at = models.DateTimeField(
+        _("confirmation requested"), null=True, blank=True, editable=False
+    )
     # Where an editors' listing came from (an import's source): credited on its page.
     source_name = models.CharField(_("source"), max_length=200, blank=True)
     source_url = models.URLField(_("source address"), max_length=300, blank=True)
@@ -200,6 +207,30 @@ class Project(Listing):
             or self.first_published_at
             or self.published_at
         )
+
+    def lineage(self):
+        """What the public may see of this listing's lineage, in one query: {"successor": the
+        listing it became, "acquirer": the listing that acquired it (or None), "predecessors":
+        the listings that became it, "acquired": the listings it acquired}."""
+        lineage = {"successor": None, "acquirer": None, "predecessors": [], "acquired": []}
+        linked = [pk for pk in (self.successor_id, self.acquirer_id) if pk]
+        related = (
+            Project.objects.published()
+            .filter(models.Q(pk__in=linked) | models.Q(successor=self.pk) | models.Q(acquirer=self.pk))
+            .exclude(pk=self.pk)
+            .only("pk", "slug", "name", "successor_id", "acquirer_id", "status", "status_since")
+            .order_by("status_since", "pk")
+        )
+        for other in related:
+            if other.pk == self.successor_id:
+                lineage["successor"] = other
+            if other.pk == self.acquirer_id:
+                lineage["acquirer"] = other
+            if other.successor_id == self.pk:
+                lineage["predecessors"].append(other)
+            if other.acquirer_id == self.pk:
+                lineage["acquired"].append(other)
+        return lineage
 
     @staticmethod
     def source_text(name, url, licence):

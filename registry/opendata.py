@@ -16,12 +16,13 @@ from datetime import UTC
 from types import SimpleNamespace
 
 from django.db import connections, models
-from django.db.models import ExpressionWrapper, F, Func, TextField
+from django.db.models import Case, ExpressionWrapper, F, Func, TextField, Value, When
+from django.utils import timezone
 from django_countries.fields import CountryField
 
 from registry.fields import MultiChoiceField
 from registry.listing import Listing, listing_field_names
-from registry.models import Project, Track
+from registry.models import PUBLISHED_FLAG, Project, Track
 
 # The schema's fields as published: the contact address only when the founder chose to
 # show it, and never the choice itself.
@@ -38,12 +39,23 @@ READ_ONLY_COLUMNS = [
     "provenance",
     "reviewed_at",
     "source",
+    # when the listing was last confirmed true (Project.last_verified_at)
+    "last_verified_at",
 ]
 COLUMNS = SCHEMA_COLUMNS + READ_ONLY_COLUMNS
 MULTI_VALUED = {"secondary_tracks"} | {
     field.name for field in Listing._meta.local_fields if isinstance(field, MultiChoiceField)
 }
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Listing fields naming another listing on the map (an acquirer, a successor): its slug.
+LINKED = [
+    name
+    for name in SCHEMA_COLUMNS
+    if getattr(Project._meta.get_field(name), "related_model", None) is Project
+]
+DATES = [name for name in SCHEMA_COLUMNS if type(Listing._meta.get_field(name)) is models.DateField]
 
 
 def listing_values(listing, columns=SCHEMA_COLUMNS):
@@ -59,6 +71,12 @@ def listing_values(listing, columns=SCHEMA_COLUMNS):
             value = listing.logo.name or ""
         elif name == "hq_country":
             value = listing.hq_country.code or ""
+        elif name in LINKED:
+            linked = getattr(listing, name)
+            value = linked.slug if linked is not None else ""
+        elif name in DATES:
+            value = getattr(listing, name)
+            value = value.isoformat() if value else None
         else:
             value = getattr(listing, name)
         data[name] = value
@@ -69,6 +87,10 @@ def record(project, absolute):
     """{column: value} for `project`; lists for many-valued columns. `absolute(path)` makes a full URL."""
     data = listing_values(project)
     data["contact_email"] = project.public_contact_email
+    for name in LINKED:  # only a listing the public may see is named
+        linked = getattr(project, name)
+        if linked is not None and not linked.is_public:
+            data[name] = ""
     data.update(
         url=absolute(project.get_absolute_url()),
         logo_url=absolute(project.logo.url) if project.logo else "",
@@ -79,6 +101,7 @@ def record(project, absolute):
         provenance=str(project.provenance),
         reviewed_at=project.verified_at.isoformat() if project.verified and project.verified_at else None,
         source=project.source,
+        last_verified_at=project.last_verified_at.isoformat() if project.last_verified_at else None,
     )
     return data
 
@@ -119,7 +142,7 @@ assert all(len(prefix) == 1 for prefix in FORMULA_PREFIXES)
 def _export_plan():
     """What each column is read from (values_list names and annotations), and the columns'
     positions by kind. Follows the schema: a new listing field is exported like its kind."""
-    plan = SimpleNamespace(sources=[], annotations={}, multi=[], other=[], flags=[])
+    plan = SimpleNamespace(sources=[], annotations={}, multi=[], other=[], flags=[], linked=[], dates=[])
     for position, name in enumerate(SCHEMA_COLUMNS):
         field = Project._meta.get_field(name)
         if field.many_to_many:
@@ -127,6 +150,10 @@ def _export_plan():
             assert field.related_model is Track and not hasattr(plan, "tracks"), name
             plan.tracks = position
             plan.sources.append("pk")
+        elif field.is_relation and field.related_model is Project:
+            # The linked listing's slug when the public may see it (annotated in export_records).
+            plan.linked.append(position)
+            plan.sources.append(f"_{name}_slug")
         elif field.is_relation:
             assert field.related_model is Track and not hasattr(plan, "track"), name
             plan.track = position
@@ -144,20 +171,23 @@ def _export_plan():
                 plan.country = position
             elif isinstance(field, models.BooleanField):
                 plan.flags.append(position)
+            elif type(field) is models.DateField:
+                plan.dates.append(position)  # ISO text or None
             elif field.null or not isinstance(field, models.CharField | models.TextField):
                 plan.other.append(position)  # numbers, or text that may be NULL
     # record() adds: url, logo_url, verified, listed_by, published_at, updated_at, provenance,
-    # reviewed_at, source; from these columns (the times by name: PostgreSQL writes them as text).
+    # reviewed_at, source, last_verified_at; from these columns (the times by name: PostgreSQL
+    # writes them as text).
     assert READ_ONLY_COLUMNS == [
         "url", "logo_url", "verified", "listed_by", "published_at", "updated_at", "provenance", "reviewed_at",
-        "source",
+        "source", "last_verified_at",
     ]  # fmt: skip
     plan.sources += ["show_contact_email", "verified", "listed_by", "published_at", "updated_at", "verified_at",
-                     "claimed_at", "source_name", "source_url", "source_licence"]  # fmt: skip
-    plan.times = ("published_at", "updated_at", "verified_at")
+                     "claimed_at", "source_name", "source_url", "source_licence", "last_verified_at"]  # fmt: skip
+    plan.times = ("published_at", "updated_at", "verified_at", "last_verified_at")
     schema = len(SCHEMA_COLUMNS)
     plan.flags.append(schema + 2)  # verified
-    plan.other += [schema + 4, schema + 5, schema + 7]  # the times: ISO text or None
+    plan.other += [*plan.dates, schema + 4, schema + 5, schema + 7, schema + 9]  # ISO text or None
     plan.slug, plan.logo, plan.email = (SCHEMA_COLUMNS.index(n) for n in ("slug", "logo", "contact_email"))
     return plan
 
@@ -246,6 +276,18 @@ PROVENANCE_CODES = {
 }
 
 
+def _public_slug(name, now):
+    """The slug of the listing the field `name` links to, when the public may see it, else ""."""
+    return Case(
+        When(
+            **{f"{name}__{PUBLISHED_FLAG}": True, f"{name}__published_at__lte": now},
+            then=F(f"{name}__slug"),
+        ),
+        default=Value(""),
+        output_field=TextField(),
+    )
+
+
 def source_text(name, url, licence):
     """Project.source_text(), "" at once for the many listings without a source."""
     return Project.source_text(name, url, licence) if name or url or licence else ""
@@ -261,6 +303,11 @@ def export_records(queryset, absolute, *, fetch=None):
     # them into datetimes and formatting them again cost more than the rest of a row.
     times_as_text = connection.vendor == "postgresql" and connection.timezone is UTC
     annotations, sources = plan.annotations, plan.sources
+    now = timezone.now()
+    annotations = {
+        **annotations,
+        **{f"_{COLUMNS[position]}_slug": _public_slug(COLUMNS[position], now) for position in plan.linked},
+    }
     if times_as_text:
         annotations = {**annotations, **{f"_{name}_text": _utc_text(name) for name in plan.times}}
         sources = [f"_{name}_text" if name in plan.times else name for name in sources]
@@ -277,6 +324,7 @@ def export_records(queryset, absolute, *, fetch=None):
     schema = len(SCHEMA_COLUMNS)
     track, secondary, country, multi = plan.track, plan.tracks, plan.country, plan.multi
     slug, logo, email = plan.slug, plan.logo, plan.email
+    linked, dates = plan.linked, plan.dates
 
     while batch := list(itertools.islice(rows, fetch)):
         if len(choices) + len(countries) > 10_000:  # only odd stored values make that many
@@ -297,18 +345,24 @@ def export_records(queryset, absolute, *, fetch=None):
                 countries[code] = Project(hq_country=code).hq_country.code or ""
             row[country] = countries[code]
             row[logo] = row[logo] or ""
+            for position in linked:
+                row[position] = row[position] or ""
+            for position in dates:
+                row[position] = row[position] and row[position].isoformat()
             (show_email, verified, listed_by, published_at, updated_at, verified_at, claimed_at,
-             source_name, source_url, source_licence) = values[schema:]  # fmt: skip
+             source_name, source_url, source_licence, last_verified_at) = values[schema:]  # fmt: skip
             if not show_email:
                 row[email] = ""
             if times_as_text:  # "2025-03-01T08:30:15.000000" -> "2025-03-01T08:30:15+00:00"
                 published_at = published_at and published_at.removesuffix(".000000") + "+00:00"
                 updated_at = updated_at and updated_at.removesuffix(".000000") + "+00:00"
                 verified_at = verified_at and verified_at.removesuffix(".000000") + "+00:00"
+                last_verified_at = last_verified_at and last_verified_at.removesuffix(".000000") + "+00:00"
             else:
                 published_at = published_at.isoformat() if published_at else None
                 updated_at = updated_at.isoformat() if updated_at else None
                 verified_at = verified_at.isoformat() if verified_at else None
+                last_verified_at = last_verified_at.isoformat() if last_verified_at else None
             row += (
                 project_url(row[slug]),
                 logo_url(row[logo]),
@@ -319,6 +373,7 @@ def export_records(queryset, absolute, *, fetch=None):
                 PROVENANCE_CODES[bool(verified), claimed_at is not None, listed_by],
                 verified_at if verified else None,
                 source_text(source_name, source_url, source_licence),
+                last_verified_at,
             )
             yield row
 
@@ -335,7 +390,17 @@ def csv_pieces(records, piece=None):
     # Cells that never need quotes nor a formula guard: true/false, the choices' codes (ours,
     # letters first, checked on the way in), the country code and the times (ISO, digits first).
     schema = len(SCHEMA_COLUMNS)
-    plain = {*flags, *plan.multi, plan.country, schema + 4, schema + 5, schema + 6, schema + 7}
+    plain = {
+        *flags,
+        *plan.multi,
+        *plan.dates,
+        plan.country,
+        schema + 4,
+        schema + 5,
+        schema + 6,
+        schema + 7,
+        schema + 9,
+    }
     checked = [position for position in range(len(COLUMNS)) if position not in plain]
     lines = []
     for row in records:

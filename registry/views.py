@@ -54,6 +54,7 @@ CARD_FIELDS = (
     "tagline",
     "logo",
     "status",
+    "status_since",
     "track",
     "verified",
     "claimed_at",
@@ -173,6 +174,7 @@ def project_detail(request, slug):
     project = get_object_or_404(public_projects(), slug=slug)
     context = {
         "project": project,
+        "lineage": project.lineage(),
         "secondary_tracks": project.secondary_tracks.all(),
         "similar": public_projects()
         .filter(track=project.track_id)

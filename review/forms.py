@@ -9,7 +9,7 @@ from django.db import transaction
 from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
-from registry.forms import ListingFormMixin
+from registry.forms import ListingFormMixin, ListingRefField
 from registry.images import delete_logo, inspect_logo, process_logo, store_logo
 from registry.listing import FOUNDER_REQUIRED, Listing
 from registry.models import Project
@@ -23,7 +23,11 @@ SECTIONS = [
     (_("Company"), ["organization", "website", "founded_year", "hq_city", "hq_country", "team_size"]),
     (_("Business"), ["stage", "funding_stage", "business_models", "target_market", "customer_types"]),
     (_("AI stack"), ["foundation_models", "models_used"]),
-    (_("What you are looking for"), ["seeking", "status", "contact_email", "show_contact_email"]),
+    (_("What you are looking for"), ["seeking", "contact_email", "show_contact_email"]),
+    (
+        _("What became of it"),
+        ["status", "status_since", "status_evidence", "acquired_by", "acquirer", "successor"],
+    ),
 ]
 CONTENT_FIELDS = [name for _title, names in SECTIONS for name in names]
 MULTI_CHOICE = [
@@ -57,6 +61,8 @@ class SubmissionForm(ListingFormMixin, forms.ModelForm):
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    acquirer = ListingRefField(label=Listing._meta.get_field("acquirer").verbose_name, required=False)
+    successor = ListingRefField(label=Listing._meta.get_field("successor").verbose_name, required=False)
 
     class Meta:
         model = Submission
@@ -64,6 +70,7 @@ class SubmissionForm(ListingFormMixin, forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 8, "maxlength": DESCRIPTION_MAX}),
             "secondary_tracks": forms.CheckboxSelectMultiple,
+            "status_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
     def __init__(self, *args, draft=False, **kwargs):
@@ -98,6 +105,14 @@ class SubmissionForm(ListingFormMixin, forms.ModelForm):
                 for title, names in SECTIONS
             ),
         )
+
+    @property
+    def complete(self):
+        return not self.draft
+
+    @property
+    def listing_pk(self):
+        return self.instance.project_id
 
     def clean_logo(self):
         upload = self.cleaned_data.get("logo")

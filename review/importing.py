@@ -42,6 +42,7 @@ import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from io import BytesIO
 
 from django.conf import settings
@@ -57,7 +58,7 @@ from django_countries import countries
 from registry import published
 from registry.fields import MultiChoiceField
 from registry.images import LOGO_MAX_BYTES, save_logo, thumbnail_name
-from registry.listing import Listing, listing_field_names, secondary_track_errors
+from registry.listing import Listing, end_state_errors, listing_field_names, secondary_track_errors
 from registry.models import Project, Track
 from registry.names import name_key
 from registry.opendata import FORMULA_PREFIXES, READ_ONLY_COLUMNS
@@ -68,19 +69,26 @@ from review.duplicates import normalised_website
 from review.models import Submission
 
 REQUIRED = ("name", "track")
-COLUMNS = listing_field_names()
+# Links to other listings (an acquirer, a successor) are set by editors in the admin, where
+# the listing linked to exists: an import names them by slug, which an empty map lacks.
+LINKED = ("acquirer", "successor")
+COLUMNS = [name for name in listing_field_names() if name not in LINKED]
 # Columns our own exports add (open data and the editors' export): known, not imported.
-KNOWN_EXTRA = set(READ_ONLY_COLUMNS) | {
-    "id",
-    "published",
-    "first_published_at",
-    "featured",
-    "verified_at",
-    "owner",
-    "open_submission",
-    "open_submission_state",
-    "created_at",
-}
+KNOWN_EXTRA = (
+    set(READ_ONLY_COLUMNS)
+    | set(LINKED)
+    | {
+        "id",
+        "published",
+        "first_published_at",
+        "featured",
+        "verified_at",
+        "owner",
+        "open_submission",
+        "open_submission_state",
+        "created_at",
+    }
+)
 SPLIT = re.compile(r"\s*[;,，；、|]\s*")
 TRUE = {"true", "yes", "y", "1", "是", "对", "x", "✓"}
 FALSE = {"false", "no", "n", "0", "否", "", "-"}
@@ -324,6 +332,8 @@ def plan_from(read):
 def _kept(row):
     """A row as read_file keeps it (before matching): JSON, tracks by their keys."""
     values = {name: value.pk if name == "track" else value for name, value in row.values.items()}
+    if values.get("status_since"):
+        values["status_since"] = values["status_since"].isoformat()
     return {
         "line": row.line,
         "name": row.name,
@@ -349,6 +359,8 @@ def _unkept(kept, tracks):
         warnings=list(kept["warnings"]),
         failed=set(kept["failed"]),
     )
+    if row.values.get("status_since"):
+        row.values["status_since"] = date.fromisoformat(row.values["status_since"])
     # A track deleted since the file was read is unknown now, like a name no track has.
     if "track" in row.values:
         pk = row.values.pop("track")
@@ -546,6 +558,8 @@ def _read_cell(row, values, name, text, choices, archive):
             row.logo = _find_logo(row, text, archive)
     elif name == "founded_year":
         values[name] = _year(text)
+    elif name == "status_since":
+        values[name] = _date(text)
     elif name == "hq_country":
         values[name] = _country(text)
     elif name == "show_contact_email":
@@ -585,6 +599,20 @@ def _year(text):
     if not match:
         raise ValidationError(_("“%(value)s” is not a year.") % {"value": _short(text)})
     return int(match.group(1))
+
+
+def _date(text):
+    """A day as YYYY-MM-DD (or with slashes, or a spreadsheet's date at midnight); never a
+    day made up from a month."""
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00)?)?", text)
+    try:
+        if match:
+            return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        pass
+    raise ValidationError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": _short(text)})
 
 
 def _country(text):
@@ -676,6 +704,10 @@ def _check_fields(row):
     if row.secondary is not None and "track" in row.values:
         for message in secondary_track_errors(row.values["track"], row.secondary):
             row.fail("secondary_tracks", message)
+    if "status" in row.values and "status" not in row.failed:
+        for name, messages in end_state_errors(row.values).items():
+            for message in messages:
+                row.fail(name, message)
 
 
 # --- Matching ----------------------------------------------------------------------

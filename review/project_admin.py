@@ -64,14 +64,22 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "organization", "tagline", "slug"]
     ordering = ["-published_at", "-pk"]
     date_hierarchy = "published_at"
-    raw_id_fields = ["owner"]
+    raw_id_fields = ["owner", "acquirer", "successor"]
     filter_horizontal = ["secondary_tracks"]
     # Without this the admin's default for a CharField (a text box) would win, and no form
     # holding a many-of choice could be saved back.
     formfield_overrides = {MultiChoiceField: {"widget": forms.CheckboxSelectMultiple}}
     # Publication goes through review.workflow (unpublish/republish buttons, with a reason
     # kept in the audit trail), never through this form.
-    readonly_fields = ["published", "published_at", "first_published_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "published",
+        "published_at",
+        "first_published_at",
+        "created_at",
+        "updated_at",
+        "last_verified_at",
+        "confirmation_sent_at",
+    ]
     actions = ["feature", "unfeature", "publish_listings", "export_csv", "export_xlsx"]
     fieldsets = [
         (_("Basics"), {"fields": ["name", "name_en", "slug", "tagline", "description", "logo"]}),
@@ -85,7 +93,11 @@ class ProjectAdmin(admin.ModelAdmin):
             {"fields": ["stage", "funding_stage", "business_models", "target_market", "customer_types"]},
         ),
         (_("AI stack"), {"fields": ["foundation_models", "models_used", "modalities"]}),
-        (_("Looking for"), {"fields": ["seeking", "status", "contact_email", "show_contact_email"]}),
+        (_("Looking for"), {"fields": ["seeking", "contact_email", "show_contact_email"]}),
+        (
+            _("What became of it"),
+            {"fields": ["status", "status_since", "status_evidence", "acquired_by", "acquirer", "successor"]},
+        ),
         (
             _("Publication"),
             {
@@ -97,6 +109,8 @@ class ProjectAdmin(admin.ModelAdmin):
                     "featured",
                     "verified",
                     "verified_at",
+                    "last_verified_at",
+                    "confirmation_sent_at",
                     "first_published_at",
                     "created_at",
                     "updated_at",

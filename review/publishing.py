@@ -34,7 +34,7 @@ def write_project(submission, *, publish_at=None):
     A new project and an update mark the listing as reviewed by the association (its content
     was reviewed); a claim marks it claimed (the association checked who runs it, not what
     the listing says: an unreviewed listing stays unreviewed until its founder's first
-    reviewed update).
+    reviewed update). Each of them verifies the listing (`last_verified_at`).
     """
     now = timezone.now()
     if submission.kind == Kind.NEW:
@@ -55,6 +55,8 @@ def write_project(submission, *, publish_at=None):
     # stays down until an editor republishes it (review.workflow.republish).
     if submission.kind in (Kind.NEW, Kind.UPDATE):
         project.verified, project.verified_at = True, now
+    # A review decision confirms the listing as it now stands (a claim: who runs it).
+    project.last_verified_at = now
     project.save()
     if submission.kind in (Kind.NEW, Kind.UPDATE):
         project.secondary_tracks.set(submission.secondary_tracks.all())

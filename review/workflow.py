@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
-from registry.listing import FOUNDER_REQUIRED, Listing, copy_listing
+from registry.listing import END_STATE_FIELDS, FOUNDER_REQUIRED, Listing, copy_listing, end_state_errors
 from registry.models import Project
 from review import audit, emails, publishing
 from review.models import Conflict, Event, Review, Submission
@@ -292,6 +292,9 @@ def missing_for_submission(submission):
         value = getattr(submission, Submission._meta.get_field(name).attname)
         if value is None or str(value) == "":
             errors[name] = _("This field is required to submit.")
+    values = {name: getattr(submission, name) for name in ("status", "founded_year", *END_STATE_FIELDS)}
+    for name, messages in end_state_errors(values, listing_pk=submission.project_id).items():
+        errors.setdefault(name, messages[0])
     return errors
 
 

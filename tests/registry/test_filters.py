@@ -152,7 +152,7 @@ def test_htmx_requests_get_only_the_results(client, projects):
 
 # What Django's own widgets render for the panel (the template before it was built in one pass).
 # A flag (reviewed only) is one switch instead (test_a_flag_is_one_switch_always_in_view).
-WIDGET_PANEL = """{% for field in filterset.panel_fields %}{% if field.name != "reviewed" %}
+WIDGET_PANEL = """{% for field in filterset.panel_fields %}{% if field.name != "reviewed" and field.name != "verified_recently" %}
   <details class="filter-group" {% if field.value %}open{% endif %}>
     <summary>{{ field.label }}</summary>
     <div class="filter-options">{{ field }}</div>

@@ -2,7 +2,7 @@
 track's count and a link to the rest; the list's filters apply; public projects only."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -81,7 +81,10 @@ def test_the_lists_filters_and_search_apply(client):
 def test_a_tile_is_a_logo_or_an_initial_with_the_name_and_tagline_as_its_tooltip(client):
     with_logo = make_project(track_slug="coding", name="Logo & Co", slug="logo-co", tagline="<b>bold</b> claims",
                              logo="logos/abc.png", verified=True)  # fmt: skip
-    make_project(track_slug="coding", name="étoile", slug="etoile", tagline="Stars", status="closed")
+    make_project(
+        track_slug="coding", name="étoile", slug="etoile", tagline="Stars", status="closed",
+        status_since=date(2025, 3, 4), status_evidence="https://news.example/etoile",
+    )  # fmt: skip
     text = panel(client.get(MAP_URL, headers=EN).text, "coding")
     assert (
         f'<a class="tile is-reviewed" href="/projects/logo-co/" aria-describedby="tip-{with_logo.pk}">'
@@ -90,7 +93,9 @@ def test_a_tile_is_a_logo_or_an_initial_with_the_name_and_tagline_as_its_tooltip
         f'<span class="tile-tip" role="tooltip" id="tip-{with_logo.pk}">'
         "<strong>Logo &amp; Co</strong> &lt;b&gt;bold&lt;/b&gt; claims <em>Reviewed by the association</em></span></a>"
     ) in text
-    assert '<a class="tile is-closed" href="/projects/etoile/"' in text  # no mark: not reviewed
+    # faded (gone), no mark (not reviewed), its end state with its month in the tooltip
+    assert '<a class="tile is-gone" href="/projects/etoile/"' in text
+    assert '<span class="tile-status">Closed 2025-03</span> Stars' in text
     assert "<em>Listed, not yet reviewed</em>" in text and text.count('class="tile-mark"') == 1
     assert '<span class="logo-placeholder" aria-hidden="true">É</span>' in text
     assert "<b>bold</b>" not in text

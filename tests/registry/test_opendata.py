@@ -4,7 +4,7 @@ import csv
 import io
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -169,6 +169,7 @@ def pinned(db):
         listed_by="editors",
         verified=True,
         verified_at=datetime(2025, 2, 28, 10, 0, 0, tzinfo=utc),
+        last_verified_at=datetime(2025, 2, 28, 10, 0, 0, tzinfo=utc),
         published_at=datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=utc),
     )
     evil = make_project(
@@ -185,6 +186,8 @@ def pinned(db):
         contact_email="secret@example.com",
         show_contact_email=False,
         status="closed",
+        status_since=date(2025, 6, 30),
+        status_evidence="=1+1 (formula)",
         listed_by="editors",
         source_name="LF AI & Data landscape",
         source_url="https://landscape.lfai.foundation/",
@@ -201,6 +204,9 @@ def pinned(db):
         founded_year=2024,
         hq_country="SG",
         status="pivoted",
+        status_since=date(2025, 4, 1),
+        status_evidence="https://plain.example/news",
+        successor=lingxi,
         published_at=datetime(2025, 2, 1, 0, 0, 0, tzinfo=utc),
     )
     make_project(name="Draft", slug="draft", published=False)
@@ -213,16 +219,16 @@ def pinned(db):
     return lingxi, evil, plain
 
 
-PINNED_CSV_HEADER = "\ufeffname,name_en,slug,tagline,description,track,secondary_tracks,organization,website,logo,founded_year,hq_city,hq_country,stage,funding_stage,team_size,business_models,target_market,customer_types,foundation_models,models_used,modalities,seeking,status,contact_email,url,logo_url,verified,listed_by,published_at,updated_at,provenance,reviewed_at,source\r\n"
+PINNED_CSV_HEADER = "\ufeffname,name_en,slug,tagline,description,track,secondary_tracks,organization,website,logo,founded_year,hq_city,hq_country,stage,funding_stage,team_size,business_models,target_market,customer_types,foundation_models,models_used,modalities,seeking,status,status_since,status_evidence,acquired_by,acquirer,successor,contact_email,url,logo_url,verified,listed_by,published_at,updated_at,provenance,reviewed_at,source,last_verified_at\r\n"
 PINNED_CSV = {
-    "lingxi": '灵犀客服,LingXi,ling-xi,"客服, ""智能"" 助手","第一段。\n\n第二段, with a comma and ""quotes"".",customer-service,agents;coding,灵犀科技有限公司,https://lingxi.example/,logos/0123456789abcdef0123456789abcdef.webp,2019,杭州,CN,growth,series_a,11_50,subscription;usage,china,enterprise,open_source;self_developed,"Qwen2.5, DeepSeek-V3",text;audio,investment;partners,active,hi@lingxi.example,http://testserver/projects/ling-xi/,http://testserver/media/logos/0123456789abcdef0123456789abcdef.webp,true,editors,2025-03-01T08:30:15.123456+00:00,2025-03-02T09:00:00.000005+00:00,reviewed,2025-02-28T10:00:00+00:00,\r\n',
-    "plain": 'Plain,,plain,Nothing special,"First paragraph.\n\nSecond paragraph.",agents,healthcare,,,logos/产品 logo (1).png,2024,,SG,,,,,,,,,,,pivoted,,http://testserver/projects/plain/,http://testserver/media/logos/%E4%BA%A7%E5%93%81%20logo%20(1).png,false,founder,2025-02-01T00:00:00+00:00,2025-02-01T12:00:00+00:00,submitted,,\r\n',
-    "evil": '"\'=HYPERLINK(""http://evil.example"")",,evil,\'+1 formula,"\'-minus\r\nnext line",coding,,\'@SUM(A1),http://evil.example/?a=1&b=2,,,\'\tTabbed,US,,,,,,,,"\'\rCR",,,closed,,http://testserver/projects/evil/,,false,editors,2025-02-01T00:00:00+00:00,2025-02-03T00:00:00+00:00,listed,,LF AI & Data landscape (CC-BY-4.0) https://landscape.lfai.foundation/\r\n',
+    "lingxi": '灵犀客服,LingXi,ling-xi,"客服, ""智能"" 助手","第一段。\n\n第二段, with a comma and ""quotes"".",customer-service,agents;coding,灵犀科技有限公司,https://lingxi.example/,logos/0123456789abcdef0123456789abcdef.webp,2019,杭州,CN,growth,series_a,11_50,subscription;usage,china,enterprise,open_source;self_developed,"Qwen2.5, DeepSeek-V3",text;audio,investment;partners,active,,,,,,hi@lingxi.example,http://testserver/projects/ling-xi/,http://testserver/media/logos/0123456789abcdef0123456789abcdef.webp,true,editors,2025-03-01T08:30:15.123456+00:00,2025-03-02T09:00:00.000005+00:00,reviewed,2025-02-28T10:00:00+00:00,,2025-02-28T10:00:00+00:00\r\n',
+    "plain": 'Plain,,plain,Nothing special,"First paragraph.\n\nSecond paragraph.",agents,healthcare,,,logos/产品 logo (1).png,2024,,SG,,,,,,,,,,,pivoted,2025-04-01,https://plain.example/news,,,ling-xi,,http://testserver/projects/plain/,http://testserver/media/logos/%E4%BA%A7%E5%93%81%20logo%20(1).png,false,founder,2025-02-01T00:00:00+00:00,2025-02-01T12:00:00+00:00,submitted,,,\r\n',
+    "evil": '"\'=HYPERLINK(""http://evil.example"")",,evil,\'+1 formula,"\'-minus\r\nnext line",coding,,\'@SUM(A1),http://evil.example/?a=1&b=2,,,\'\tTabbed,US,,,,,,,,"\'\rCR",,,closed,2025-06-30,\'=1+1 (formula),,,,,http://testserver/projects/evil/,,false,editors,2025-02-01T00:00:00+00:00,2025-02-03T00:00:00+00:00,listed,,LF AI & Data landscape (CC-BY-4.0) https://landscape.lfai.foundation/,\r\n',
 }
 PINNED_JSON = {
-    "lingxi": '{"name": "灵犀客服", "name_en": "LingXi", "slug": "ling-xi", "tagline": "客服, \\"智能\\" 助手", "description": "第一段。\\n\\n第二段, with a comma and \\"quotes\\".", "track": "customer-service", "secondary_tracks": ["agents", "coding"], "organization": "灵犀科技有限公司", "website": "https://lingxi.example/", "logo": "logos/0123456789abcdef0123456789abcdef.webp", "founded_year": 2019, "hq_city": "杭州", "hq_country": "CN", "stage": "growth", "funding_stage": "series_a", "team_size": "11_50", "business_models": ["subscription", "usage"], "target_market": "china", "customer_types": ["enterprise"], "foundation_models": ["open_source", "self_developed"], "models_used": "Qwen2.5, DeepSeek-V3", "modalities": ["text", "audio"], "seeking": ["investment", "partners"], "status": "active", "contact_email": "hi@lingxi.example", "url": "http://testserver/projects/ling-xi/", "logo_url": "http://testserver/media/logos/0123456789abcdef0123456789abcdef.webp", "verified": true, "listed_by": "editors", "published_at": "2025-03-01T08:30:15.123456+00:00", "updated_at": "2025-03-02T09:00:00.000005+00:00", "provenance": "reviewed", "reviewed_at": "2025-02-28T10:00:00+00:00", "source": ""}',
-    "plain": '{"name": "Plain", "name_en": "", "slug": "plain", "tagline": "Nothing special", "description": "First paragraph.\\n\\nSecond paragraph.", "track": "agents", "secondary_tracks": ["healthcare"], "organization": "", "website": "", "logo": "logos/产品 logo (1).png", "founded_year": 2024, "hq_city": "", "hq_country": "SG", "stage": "", "funding_stage": "", "team_size": "", "business_models": [], "target_market": "", "customer_types": [], "foundation_models": [], "models_used": "", "modalities": [], "seeking": [], "status": "pivoted", "contact_email": "", "url": "http://testserver/projects/plain/", "logo_url": "http://testserver/media/logos/%E4%BA%A7%E5%93%81%20logo%20(1).png", "verified": false, "listed_by": "founder", "published_at": "2025-02-01T00:00:00+00:00", "updated_at": "2025-02-01T12:00:00+00:00", "provenance": "submitted", "reviewed_at": null, "source": ""}',
-    "evil": '{"name": "=HYPERLINK(\\"http://evil.example\\")", "name_en": "", "slug": "evil", "tagline": "+1 formula", "description": "-minus\\r\\nnext line", "track": "coding", "secondary_tracks": [], "organization": "@SUM(A1)", "website": "http://evil.example/?a=1&b=2", "logo": "", "founded_year": null, "hq_city": "\\tTabbed", "hq_country": "US", "stage": "", "funding_stage": "", "team_size": "", "business_models": [], "target_market": "", "customer_types": [], "foundation_models": [], "models_used": "\\rCR", "modalities": [], "seeking": [], "status": "closed", "contact_email": "", "url": "http://testserver/projects/evil/", "logo_url": "", "verified": false, "listed_by": "editors", "published_at": "2025-02-01T00:00:00+00:00", "updated_at": "2025-02-03T00:00:00+00:00", "provenance": "listed", "reviewed_at": null, "source": "LF AI & Data landscape (CC-BY-4.0) https://landscape.lfai.foundation/"}',
+    "lingxi": '{"name": "灵犀客服", "name_en": "LingXi", "slug": "ling-xi", "tagline": "客服, \\"智能\\" 助手", "description": "第一段。\\n\\n第二段, with a comma and \\"quotes\\".", "track": "customer-service", "secondary_tracks": ["agents", "coding"], "organization": "灵犀科技有限公司", "website": "https://lingxi.example/", "logo": "logos/0123456789abcdef0123456789abcdef.webp", "founded_year": 2019, "hq_city": "杭州", "hq_country": "CN", "stage": "growth", "funding_stage": "series_a", "team_size": "11_50", "business_models": ["subscription", "usage"], "target_market": "china", "customer_types": ["enterprise"], "foundation_models": ["open_source", "self_developed"], "models_used": "Qwen2.5, DeepSeek-V3", "modalities": ["text", "audio"], "seeking": ["investment", "partners"], "status": "active", "status_since": null, "status_evidence": "", "acquired_by": "", "acquirer": "", "successor": "", "contact_email": "hi@lingxi.example", "url": "http://testserver/projects/ling-xi/", "logo_url": "http://testserver/media/logos/0123456789abcdef0123456789abcdef.webp", "verified": true, "listed_by": "editors", "published_at": "2025-03-01T08:30:15.123456+00:00", "updated_at": "2025-03-02T09:00:00.000005+00:00", "provenance": "reviewed", "reviewed_at": "2025-02-28T10:00:00+00:00", "source": "", "last_verified_at": "2025-02-28T10:00:00+00:00"}',
+    "plain": '{"name": "Plain", "name_en": "", "slug": "plain", "tagline": "Nothing special", "description": "First paragraph.\\n\\nSecond paragraph.", "track": "agents", "secondary_tracks": ["healthcare"], "organization": "", "website": "", "logo": "logos/产品 logo (1).png", "founded_year": 2024, "hq_city": "", "hq_country": "SG", "stage": "", "funding_stage": "", "team_size": "", "business_models": [], "target_market": "", "customer_types": [], "foundation_models": [], "models_used": "", "modalities": [], "seeking": [], "status": "pivoted", "status_since": "2025-04-01", "status_evidence": "https://plain.example/news", "acquired_by": "", "acquirer": "", "successor": "ling-xi", "contact_email": "", "url": "http://testserver/projects/plain/", "logo_url": "http://testserver/media/logos/%E4%BA%A7%E5%93%81%20logo%20(1).png", "verified": false, "listed_by": "founder", "published_at": "2025-02-01T00:00:00+00:00", "updated_at": "2025-02-01T12:00:00+00:00", "provenance": "submitted", "reviewed_at": null, "source": "", "last_verified_at": null}',
+    "evil": '{"name": "=HYPERLINK(\\"http://evil.example\\")", "name_en": "", "slug": "evil", "tagline": "+1 formula", "description": "-minus\\r\\nnext line", "track": "coding", "secondary_tracks": [], "organization": "@SUM(A1)", "website": "http://evil.example/?a=1&b=2", "logo": "", "founded_year": null, "hq_city": "\\tTabbed", "hq_country": "US", "stage": "", "funding_stage": "", "team_size": "", "business_models": [], "target_market": "", "customer_types": [], "foundation_models": [], "models_used": "\\rCR", "modalities": [], "seeking": [], "status": "closed", "status_since": "2025-06-30", "status_evidence": "=1+1 (formula)", "acquired_by": "", "acquirer": "", "successor": "", "contact_email": "", "url": "http://testserver/projects/evil/", "logo_url": "", "verified": false, "listed_by": "editors", "published_at": "2025-02-01T00:00:00+00:00", "updated_at": "2025-02-03T00:00:00+00:00", "provenance": "listed", "reviewed_at": null, "source": "LF AI & Data landscape (CC-BY-4.0) https://landscape.lfai.foundation/", "last_verified_at": null}',
 }
 
 
@@ -270,6 +276,18 @@ def test_the_downloads_do_not_depend_on_how_they_are_read_or_cut(client, pinned,
     response = client.get("/data/projects.csv")
     assert b"".join(response.streaming_content).decode() == pinned_csv("lingxi", "plain", "evil")
     assert body(client.get("/data/projects.json")) == pinned_json("lingxi", "plain", "evil")
+
+
+def test_a_link_to_a_listing_the_public_may_not_see_is_left_empty(client, pinned):
+    lingxi, _evil, plain = pinned
+    draft = Project.objects.get(slug="draft")
+    Project.objects.filter(pk=plain.pk).update(successor=draft)
+    Project.objects.filter(pk=lingxi.pk).update(status="acquired", acquirer=draft, acquired_by="Hidden Co")
+    items = {item["slug"]: item for item in json.loads(body(client.get("/data/projects.json")))}
+    assert items["plain"]["successor"] == "" and items["ling-xi"]["acquirer"] == ""
+    assert items["ling-xi"]["acquired_by"] == "Hidden Co"
+    assert client.get("/api/projects/plain/").json()["successor"] == ""
+    assert "draft" not in body(client.get("/data/projects.csv"))
 
 
 def test_secondary_tracks_follow_the_tracks_order_and_slugs(client, pinned):

@@ -30,6 +30,11 @@ NOT_FILTERED = {
     "contact_email": "private unless shown",
     "show_contact_email": "a privacy choice",
     "secondary_tracks": "many-to-many: the track filter reads the primary track",
+    "status_since": "a date: the status filter selects the end states, /stats/ charts when they came",
+    "status_evidence": "free text: the evidence of an end state, shown on the project's page",
+    "acquired_by": "a name, shown on the project's page",
+    "acquirer": "a link to another listing, shown on both pages",
+    "successor": "a link to another listing, shown on both pages",
 }
 
 

@@ -4,6 +4,7 @@ with the second import changing nothing."""
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,10 @@ def some_projects():
         show_contact_email=True,
     )
     make_project(name="=Genius", tagline="+86 starts like a formula", track_slug="video", hq_country="US")
-    make_project(name="Quiet", contact_email="private@example.com", show_contact_email=False, status="closed")
+    make_project(
+        name="Quiet", contact_email="private@example.com", show_contact_email=False, status="closed",
+        status_since=date(2025, 5, 31), status_evidence="https://news.example/quiet-closes",
+    )  # fmt: skip
     make_project(name="Not yet public", published=False)
 
 

@@ -233,7 +233,8 @@ def test_no_filter_input_makes_a_server_error_on_the_map_or_the_statistics(clien
 
 # --- (b) The submission form -----------------------------------------------------------------
 
-TEXT_FIELDS = ["name", "name_en", "tagline", "description", "organization", "hq_city", "models_used"]
+TEXT_FIELDS = ["name", "name_en", "tagline", "description", "organization", "hq_city", "models_used",
+               "status_evidence", "acquired_by"]  # fmt: skip
 ONE_OF = ["stage", "funding_stage", "team_size", "target_market", "status", "hq_country"]
 MANY_OF = ["business_models", "customer_types", "foundation_models", "modalities", "seeking"]
 
@@ -333,6 +334,17 @@ def submissions(draw):
                 text_value(),
             )
         ),
+        "status_since": one_or_several(
+            st.one_of(
+                st.dates().map(str), st.sampled_from(["2025-02-30", "9999-12-31", "0001-01-01"]), text_value()
+            )
+        ),
+        **{
+            name: one_or_several(
+                st.one_of(st.sampled_from(["", "https://x.example/projects/nope/"]), text_value())
+            )
+            for name in ("acquirer", "successor")
+        },
         "contact_email": one_or_several(st.one_of(st.emails(), text_value())),
         "show_contact_email": one_or_several(st.sampled_from(["on", "true", "1", "0", "false", "", "\x00"])),
         "logo": logos(),
