@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: help venv requirements-hashes run serve seed migrate test test-fast lint format check-migrations messages bench soak clean
+.PHONY: help venv requirements-hashes run serve seed migrate test test-fast lint format check-migrations messages bench bench-links soak clean
 
 help:
 	@echo "make run     set up, migrate, seed demo data, serve on http://127.0.0.1:$(PORT) with the task worker"
@@ -23,6 +23,7 @@ help:
 	@echo "make lint    ruff, the layers contract (lint-imports), and a check that no migration is missing"
 	@echo "make bench   the benchmark on PostgreSQL, gunicorn and wrk (docs/performance.md)"
 	@echo "make soak    5 minutes of mixed load at concurrency 32: no errors, bounded memory"
+	@echo "make bench-links   10,000 link checks by one task worker against 100 local servers (about 3 minutes)"
 	@echo "make requirements-hashes   after adding or upgrading a pin: the --hash lines pip checks"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -55,8 +56,10 @@ seed: migrate
 # DEBUG is on for the development server unless the environment says otherwise.
 run: export DEBUG ?= 1
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
-# The task worker (emails) runs beside the server and stops with it (Ctrl-C stops both).
+# The task worker (emails, the periodic jobs) runs beside the server and stops with it
+# (Ctrl-C stops both); start_schedule puts the periodic jobs' tick in its queue once.
 run: seed
+	$(BIN)/python manage.py start_schedule
 	@trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/python manage.py db_worker --queue-name '*' & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
@@ -85,6 +88,12 @@ messages: venv
 # BENCH_ARGS=--quick for a short run, --fresh to seed the benchmark database again.
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The link checks (bench/linkchecks.py): a fresh database aimap_bench_links on the benchmark's
+# PostgreSQL, 10,000 listings on 100 HTTP servers on 127.0.0.1, one db_worker checking them.
+# BENCH_LINKS_ARGS=--interval-ms 2000 for the production spacing (1000 by default here).
+bench-links: venv
+	$(BIN)/python -m bench.linkchecks $(BENCH_LINKS_ARGS)
 
 # The soak (bench/soak.py): public GETs (wrk) and founders saving drafts against gunicorn,
 # fails on any error or on memory growth past the bound. SOAK_ARGS=--quick for 30 s;

@@ -335,6 +335,31 @@ DOWNLOAD_FILES = env_bool("DOWNLOAD_FILES", True)
 DOWNLOAD_FILES_DELAY = env_int("DOWNLOAD_FILES_DELAY", 30, minimum=0)
 EXPORT_SLOT_SECONDS = env_int("EXPORT_SLOT_SECONDS", 300, minimum=1)
 
+# --- Keeping the map true (review.lifecycle, review.linkjobs, review.schedule) ---------
+# Website link checks reach out to the internet: on by default only in production (DEBUG
+# off); development, the tests, the benchmark and CI never make them.
+LINK_CHECKS = env_bool("LINK_CHECKS", not DEBUG)
+# Test-only: let the checker reach 127.0.0.0/8 (the tests' and the benchmark's own servers).
+# Not read from the environment: a deployment cannot turn it on by mistake.
+LINK_CHECK_ALLOW_LOOPBACK = False
+LINK_CHECK_TIMEOUT = env_int("LINK_CHECK_TIMEOUT", 10, minimum=1)
+LINK_CHECK_MAX_REDIRECTS = env_int("LINK_CHECK_MAX_REDIRECTS", 5, minimum=0)
+# Requests to one host start at least this many milliseconds apart.
+LINK_CHECK_HOST_INTERVAL_MS = env_int("LINK_CHECK_HOST_INTERVAL_MS", 2000, minimum=0)
+LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 8, minimum=1)
+LINK_CHECK_BATCH = env_int("LINK_CHECK_BATCH", 5000, minimum=1)  # listings per run at most
+LINK_CHECK_EVERY_DAYS = env_int("LINK_CHECK_EVERY_DAYS", 7, minimum=1)  # a website that answers
+LINK_CHECK_RETRY_HOURS = env_int("LINK_CHECK_RETRY_HOURS", 20, minimum=1)  # one that does not
+# A website failing this many checks in a row over at least this many days: "maybe gone".
+LINK_CHECK_GONE_FAILURES = env_int("LINK_CHECK_GONE_FAILURES", 3, minimum=1)
+LINK_CHECK_GONE_DAYS = env_int("LINK_CHECK_GONE_DAYS", 7, minimum=0)
+# The founders' yearly "still operating?" email, and how long its link works.
+CONFIRMATION_EVERY_DAYS = env_int("CONFIRMATION_EVERY_DAYS", 365, minimum=1)
+CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
+CONFIRMATION_BATCH = env_int("CONFIRMATION_BATCH", 500, minimum=1)
+# Visitors' problem reports, per client address.
+PROBLEM_REPORTS_PER_HOUR = env_int("PROBLEM_REPORTS_PER_HOUR", 5, minimum=1)
+
 # --- Security ---------------------------------------------------------------
 
 SECURE_CSP = {

@@ -23,6 +23,7 @@ from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track, track_styles_version
 from registry.pagecache import cache_public_page
 from registry.stats import project_stats
+from registry.survival import survival
 from review.stats import decisions_per_track
 
 RETRY_AFTER_SECONDS = 60
@@ -31,16 +32,18 @@ RETRY_AFTER_SECONDS = 60
 @require_safe
 @cache_public_page
 def stats(request):
-    """Charts of the published projects (the list's filters apply), and the review's decisions
-    per track (the filters do not apply)."""
+    """Charts of the published projects and their survival by cohort (the list's filters apply),
+    and the review's decisions per track (the filters do not apply)."""
     tracks = request_tracks(request)
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
     numbers, charts = project_stats(filterset, tracks, request.GET)
+    cohorts = survival(filterset.qs, tracks)
     decisions, decision_total = decisions_per_track(tracks)
     context = {
         "filterset": filterset,
         "numbers": numbers,
         "charts": charts,
+        "survival": cohorts,
         "decisions": decisions,
         "decision_total": decision_total,
         "chips": active_filters(filterset, request.GET),

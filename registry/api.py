@@ -6,17 +6,18 @@ the same GET parameters filter every format, and nothing unpublished can appear.
 
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Q
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from registry import downloadfiles, exportlimit, opendata
+from registry import downloadfiles, exportlimit, opendata, survival
 from registry.absolute import absolute
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
 from registry.pagecache import cache_public_page
+from registry.spreadsheets import csv_lines
 
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
@@ -133,3 +134,38 @@ def api_tracks(request):
             ],
         }
     )
+
+
+# --- Survival by cohort (registry.survival): the figures of /stats/, as JSON and CSV ---------
+
+
+def _survival(request):
+    """(the filter set, the Survival) of the public projects the list's filters select, as
+    /stats/ shows them: two queries (the tracks, the figures)."""
+    filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
+    return filterset, survival.survival(filterset.qs, filterset.tracks())
+
+
+@require_safe
+@cache_public_page
+def api_survival(request):
+    filterset, found = _survival(request)
+    return _json(
+        {
+            "time_zone": found.time_zone,
+            "ignored": [str(message) for message in filterset.ignored_messages()],
+            "cohorts": found.record(),
+        }
+    )
+
+
+@require_safe
+@cache_public_page
+def survival_csv(request):
+    """A few hundred rows at most: written whole (so the page cache can keep it), not streamed."""
+    _filterset, found = _survival(request)
+    response = HttpResponse(
+        "".join(csv_lines(survival.CSV_COLUMNS, found.csv_rows())), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="aimap-survival.csv"'
+    return response

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/projects/", api.api_projects, name="api-projects"),
     path("api/projects/<slug:slug>/", api.api_project, name="api-project"),
     path("api/tracks/", api.api_tracks, name="api-tracks"),
+    path("api/stats/survival/", api.api_survival, name="api-survival"),  # the figures of /stats/#survival
+    path("data/survival.csv", api.survival_csv, name="data-survival-csv"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
 ]

@@ -23,8 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from review import (
+    concern_admin,  # noqa: F401 (registers the "maybe gone" queue)
     exports,
     import_admin,  # noqa: F401 (registers the list imports' admin)
+    lifecycle,
     project_admin,  # noqa: F401 (registers the projects' admin)
     workflow,
 )
@@ -175,6 +177,8 @@ class SubmissionAdmin(admin.ModelAdmin):
             "compared_with": compared_with,
             "duplicate_projects": duplicate_projects,
             "duplicate_submissions": duplicate_submissions,
+            "founders_listings": (founders := lifecycle.founders_other_listings(submission)),
+            "founders_record": lifecycle.record_summary(founders),
             "reviews": submission.reviews.select_related("reviewer"),
             "events": submission.events.select_related("actor"),
             "show_internal": not conflicted,

@@ -4,12 +4,16 @@ Called by `manage.py seed_demo` after the demo projects and accounts exist. Runn
 again adds nothing (each demo submission is recognised by its name and founder).
 """
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from registry.models import Track
-from review import workflow
-from review.models import Review, Submission
+from registry.listing import Status
+from registry.models import Project, Track
+from review import lifecycle, workflow
+from review.models import Concern, LinkCheck, Review, Submission
 
 State = Submission.State
 
@@ -99,3 +103,34 @@ def seed_submissions():
         if state == State.PUBLISHED:
             workflow.publish(submission, by=editor)
     return created, len(DEMO_SUBMISSIONS) - created
+
+
+DEMO_REPORTS = [
+    (Concern.Kind.CLOSED, "演示：官网显示已停止服务。(Demo: the website says the service has ended.)"),
+    (Concern.Kind.BROKEN_LINK, "Demo: the website link leads nowhere."),
+]
+
+
+def seed_concerns():
+    """A few entries in the editors' "maybe gone" queue: visitors' reports and one link alert
+    (the demo's websites are fictional and never checked). Returns how many were added."""
+    if Concern.objects.exists():
+        return 0
+    candidates = list(
+        Project.objects.published()
+        .filter(status=Status.ACTIVE, slug__regex=r"-\d{4,}$")
+        .exclude(website="")
+        .order_by("slug")[: len(DEMO_REPORTS) + 1]
+    )
+    if len(candidates) <= len(DEMO_REPORTS):
+        return 0
+    for project, (kind, message) in zip(candidates, DEMO_REPORTS, strict=False):
+        lifecycle.report_problem(project, kind=kind, message=message)
+    alerted = candidates[len(DEMO_REPORTS)]
+    since = timezone.now() - timedelta(days=10)
+    LinkCheck.objects.create(
+        project=alerted, url=alerted.website, checked_at=timezone.now() - timedelta(hours=3), ok=False,
+        error="cannot resolve host", failures=4, failing_since=since,
+    )  # fmt: skip
+    lifecycle.raise_link_alert(alerted.pk, error="cannot resolve host")
+    return len(DEMO_REPORTS) + 1

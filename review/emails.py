@@ -58,3 +58,27 @@ def notify_founder(*, action, submission=None, project=None, recipient, actor, n
         "project": project.pk if project and submission is None else None,
     }
     mailqueue.enqueue(message, failure=failure)
+
+
+def request_confirmation(project, *, link, language):
+    """Queue the yearly "still operating?" email to the owner of `project`, with its signed
+    confirmation `link` (review.lifecycle), once the transaction commits."""
+    owner = project.owner
+    if owner is None or not owner.email:
+        return
+    context = {
+        "project": project,
+        "link": link,
+        "link_days": settings.CONFIRMATION_LINK_DAYS,
+        "site_url": settings.SITE_URL,
+        "contact_email": settings.CONTACT_EMAIL,
+    }
+
+    def message():
+        subject, text, html = render("confirm", context, language)
+        reply_to = [settings.CONTACT_EMAIL] if settings.CONTACT_EMAIL else None
+        message = EmailMultiAlternatives(subject, text, to=[owner.email], reply_to=reply_to)
+        message.attach_alternative(html, "text/html")
+        return message
+
+    mailqueue.enqueue(message, failure={"action": "confirm", "submission": None, "project": project.pk})

@@ -13,7 +13,7 @@ from registry.forms import ListingFormMixin, ListingRefField
 from registry.images import delete_logo, inspect_logo, process_logo, store_logo
 from registry.listing import FOUNDER_REQUIRED, Listing
 from registry.models import Project
-from review.models import Submission
+from review.models import Concern, Submission
 from review.workflow import check_logo_fits
 
 # The form's sections, in order. Names only: every field's definition is the listing's.
@@ -201,4 +201,32 @@ class WithdrawForm(forms.Form):
         label=_("Why do you withdraw it?"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
+
+
+class ProblemReportForm(forms.Form):
+    """A visitor's report on a listing (review.lifecycle.report_problem)."""
+
+    kind = forms.ChoiceField(
+        label=_("What is wrong?"),
+        choices=[(kind.value, kind.label) for kind in Concern.REPORT_KINDS],
+        widget=forms.RadioSelect,
+    )
+    message = forms.CharField(
+        label=_("Details"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        help_text=_("A link to an announcement or news helps the editors most."),
+    )
+    email = forms.EmailField(
+        label=_("Your email (optional)"),
+        required=False,
+        help_text=_("Only if the editors may ask you about it; never shown."),
+    )
+    # A honeypot: hidden from people by the page's style sheet, filled in by naive bots.
+    homepage = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )

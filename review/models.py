@@ -298,6 +298,10 @@ ACTION_LABELS = {
     "edit_listing": _("Edited by an editor"),
     "feature": _("Set as featured"),
     "unfeature": _("No longer featured"),
+    "end_state": _("End state recorded by an editor"),
+    "verify": _("Checked by an editor"),
+    "confirm": _("Confirmed by its founder"),
+    "concern_resolved": _("Report or link alert resolved"),
 }
 
 
@@ -459,3 +463,100 @@ class ListImport(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.file_name}"
+
+
+class Concern(models.Model):
+    """A reason to think a listing may no longer be true: a link check that kept failing, or a
+    visitor's report. The editors' "maybe gone" queue; an editor resolves each one (review.lifecycle):
+    nothing is closed automatically."""
+
+    class Source(models.TextChoices):
+        LINK_CHECK = "link_check", _("link check")
+        REPORT = "report", _("visitor's report")
+
+    class Kind(models.TextChoices):
+        CLOSED = "closed", _("The project has closed")
+        WRONG = "wrong", _("Something on the page is wrong")
+        BROKEN_LINK = "broken_link", _("The website link is broken")
+        UNREACHABLE = "unreachable", _("The website has not answered for days")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED_LISTING = "closed_listing", _("listing marked closed")
+        FIXED = "fixed", _("handled")
+        FALSE_ALARM = "false_alarm", _("false alarm")
+
+    REPORT_KINDS = (Kind.CLOSED, Kind.WRONG, Kind.BROKEN_LINK)
+
+    project = models.ForeignKey(
+        "registry.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="concerns"
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    reporter_email = models.EmailField(_("reporter's email"), blank=True)
+    # A keyed digest of the reporter's address (never the address): the hourly limit counts it.
+    reporter_key = models.CharField(max_length=32, blank=True, editable=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resolved_concerns",
+    )
+    resolution_note = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        verbose_name = _("maybe gone: report or link alert")
+        verbose_name_plural = _("maybe gone: reports and link alerts")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "project"], name="review_concern_state_idx"),
+            models.Index(fields=["reporter_key", "created_at"], name="review_concern_reporter_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.project}: {self.get_kind_display()}"
+
+
+class LinkCheck(models.Model):
+    """The latest check of a published listing's website (review.linkjobs): one row per
+    listing, apart from the listing itself so that checks never touch the public pages or
+    their cache."""
+
+    project = models.OneToOneField(
+        "registry.Project", verbose_name=_("project"), on_delete=models.CASCADE, related_name="link_check"
+    )
+    url = models.URLField(_("address checked"), max_length=300)
+    checked_at = models.DateTimeField(_("checked"), db_index=True)
+    ok = models.BooleanField(_("answered"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    final_url = models.CharField(_("final address"), max_length=2000, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    # An editor's false alarm silences the checks of this address (a new website starts again).
+    silenced_url = models.URLField(_("silenced address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("link check")
+        verbose_name_plural = _("link checks")
+
+    def __str__(self):
+        return f"{self.url}: {'ok' if self.ok else self.error}"
+
+
+class PeriodicRun(models.Model):
+    """When each periodic job (review.schedule.JOBS) is next due; the scheduler's tick task
+    enqueues the due ones and moves this on, under a row lock (several workers, one run)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name}: next {self.next_run_at:%Y-%m-%d %H:%M}"

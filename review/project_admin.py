@@ -17,11 +17,15 @@ Deleting is not offered: a listing leaves the map by Unpublish, with its trail k
 A conflicted editor reads a project's page and changes nothing (review.roles).
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -30,11 +34,29 @@ from django.views.decorators.http import require_POST
 from registry.fields import MultiChoiceField
 from registry.forms import ProjectAdminForm
 from registry.models import Project
-from review import exports, listings, workflow
+from review import exports, lifecycle, listings, workflow
 from review.admin_forms import ReasonForm
-from review.models import Event
+from review.models import Concern, Event, LinkCheck
 from review.roles import conflicted_project_ids, is_conflicted_with_project, is_editor, may_change_project
 from review.workflow import TransitionError
+
+
+class UnverifiedFilter(admin.SimpleListFilter):
+    """The editors' freshness lists: listings not verified (no review decision, editor's check
+    or founder's confirmation) for 6, 12 or 24 months, never-verified ones included."""
+
+    title = _("not verified for")
+    parameter_name = "unverified"
+    MONTHS = (6, 12, 24)
+
+    def lookups(self, request, model_admin):
+        return [(str(months), _("%(months)s months") % {"months": months}) for months in self.MONTHS]
+
+    def queryset(self, request, queryset):
+        if self.value() not in {str(months) for months in self.MONTHS}:
+            return queryset
+        cutoff = timezone.now() - timedelta(days=round(int(self.value()) * 30.44))
+        return queryset.filter(Q(last_verified_at__lt=cutoff) | Q(last_verified_at__isnull=True))
 
 
 @admin.register(Project)
@@ -49,8 +71,10 @@ class ProjectAdmin(admin.ModelAdmin):
         "published_at",
         "featured",
         "listed_by",
+        "last_verified_at",
     ]
     list_filter = [
+        UnverifiedFilter,
         "published",
         "featured",
         "verified",
@@ -253,6 +277,9 @@ class ProjectAdmin(admin.ModelAdmin):
                 "publication_form": ReasonForm(auto_id="id_publication_%s")
                 if is_editor(request.user)
                 else None,
+                "verify_url": reverse("admin:registry_project_verify", args=[project.pk]),
+                "concerns": project.concerns.filter(state=Concern.State.OPEN),
+                "link_check": LinkCheck.objects.filter(project=project).first(),
                 "publication_url": reverse(
                     "admin:registry_project_unpublish"
                     if project.published
@@ -267,6 +294,7 @@ class ProjectAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/unpublish/", view(self.unpublish_view), name="registry_project_unpublish"),
             path("<int:pk>/republish/", view(self.republish_view), name="registry_project_republish"),
+            path("<int:pk>/verify/", view(self.verify_view), name="registry_project_verify"),
             *super().get_urls(),
         ]
 
@@ -291,3 +319,17 @@ class ProjectAdmin(admin.ModelAdmin):
     @method_decorator(require_POST)
     def republish_view(self, request, pk):
         return self._publication(request, pk, workflow.republish, gettext("“%(name)s” is on the map again."))
+
+    @method_decorator(require_POST)
+    def verify_view(self, request, pk):
+        """An editor checked the listing and found it true (review.lifecycle.verify)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        project = get_object_or_404(Project, pk=pk)
+        try:
+            lifecycle.verify(project, by=request.user, note=request.POST.get("note", "")[:1000])
+        except TransitionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, gettext("“%(name)s” is marked as verified today.") % {"name": project})
+        return redirect("admin:registry_project_change", project.pk)

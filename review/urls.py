@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review import views
+from review import public_views, views
 
 app_name = "review"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("my/submissions/<int:pk>/withdraw/", views.submission_withdraw, name="submission-withdraw"),
     path("projects/<slug:slug>/edit/", views.project_edit, name="project-edit"),
     path("projects/<slug:slug>/claim/", views.project_claim, name="project-claim"),
+    path("projects/<slug:slug>/report/", public_views.report_problem, name="project-report"),
+    path("confirm/<str:token>/", public_views.confirm, name="confirm"),
 ]

@@ -35,3 +35,7 @@ if os.environ.get("AIMAP_TEST_MAIL_DIR"):  # that process's mail, as files the t
             "OPTIONS": {"file_path": os.environ["AIMAP_TEST_MAIL_DIR"]},
         }
     }
+
+# No test reaches out: link checks run only where a test turns them on, against servers it
+# started on 127.0.0.1 (tests/lifecycle/test_link_checks.py).
+LINK_CHECKS = False

@@ -2,7 +2,7 @@
 founder's update form and in the schema's one function; what the public pages show of them
 (labels, lineage, the map, the filters); nothing is deleted for dying."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -182,7 +182,9 @@ class TestWhatThePublicSees:
         assert "Pivoted on Feb. 3, 2025." in page and "Hidden Successor" not in page
 
     def test_the_page_says_when_it_was_last_verified(self, client):
-        make_project(slug="fresh", last_verified_at=timezone.now().replace(2026, 3, 9))
+        make_project(
+            slug="fresh", last_verified_at=datetime(2026, 3, 9, 4, 0, tzinfo=UTC)
+        )  # noon in Shanghai
         make_project(slug="never")
         assert (
             "Information verified on March 9, 2026"

@@ -283,9 +283,9 @@ class TestStatsPage:
             "foundation_models",
             "month",
         ]
-        assert text.count("<svg") == len(charts)
-        assert text.count('role="img"') == len(charts)
-        assert text.count("<caption") == len(charts) + 1  # and the decisions table
+        assert text.count("<svg") == len(charts) + 1  # and the survival by cohort
+        assert text.count('role="img"') == len(charts) + 1
+        assert text.count("<caption") == len(charts) + 2  # and the survival and decisions tables
         for title in ("Projects per track", "Projects per stage", "Published per month", "Top cities"):
             assert f'-svg-title">{title}</title>' in text
             assert f'<caption class="caption-top">{title}</caption>' in text
@@ -331,7 +331,8 @@ class TestStatsPage:
         founder = make_user()
         for n in range(3):
             make_project(hq_country="CN", hq_city=f"C{n}", business_models=["usage"])
-        with django_assert_max_num_queries(3):  # the tracks, the counts, the decisions
+        # the tracks, the counts, the decisions, the survival by cohort
+        with django_assert_max_num_queries(4):
             client.get(STATS_URL, {"track": "agents", "stage": "idea"})
         for n in range(40):
             make_project(
@@ -343,13 +344,13 @@ class TestStatsPage:
                 foundation_models=["open_source"],
             )
             make_submission(founder, state=["approved", "rejected", "changes_requested"][n % 3])
-        with django_assert_max_num_queries(3) as captured:
+        with django_assert_max_num_queries(4) as captured:
             client.get(STATS_URL, {"track": "agents", "stage": "idea"})
         with django_assert_max_num_queries(len(captured.captured_queries)):
             client.get(STATS_URL, {"track": "agents", "stage": "idea"})
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(4):
             client.get(STATS_URL)
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(4):
             client.get(STATS_URL, {"stage": ["idea", "growth"]})
 
     def test_it_refuses_post(self, client):

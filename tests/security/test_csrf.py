@@ -85,6 +85,7 @@ def parameters(route, world):
         "content_type_id": "1",
         "app_label": "review",
         "url": "nowhere/",
+        "token": "not-a-signed-token",
     }
 
 

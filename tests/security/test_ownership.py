@@ -24,7 +24,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from review.models import Conflict, ListImport, Review, Submission
+from review.models import Concern, Conflict, ListImport, Review, Submission
 from tests.base import make_project, make_submission, make_user, track
 from tests.review.import_files import csv_file
 from tests.security.helpers import body, callback_module, changes, snapshot, walk
@@ -97,6 +97,7 @@ def world(db):
     hidden = make_project(
         owner=owner, published=False, name="Owner's hidden project", organization="Owner Org"
     )
+    concern = Concern.objects.create(project=project, source="report", kind="closed", message="Gone?")
     batch = ListImport.objects.create(
         file_name="list.csv", data=csv_file([("Imported one", "agents")]), created_by=people["editor"]
     )
@@ -108,6 +109,7 @@ def world(db):
         in_review=in_review,
         approved=approved,
         project=project,
+        concern=concern,
         hidden=hidden,
         batch=batch,
     )
@@ -434,8 +436,36 @@ ADMIN_URLS = {
         "args": lambda w: [w.batch.pk],
         "expect": EDITORS_ONLY_POST,
     },
+    "mark a project verified": {
+        "name": "admin:registry_project_verify",
+        "method": "post",
+        "args": lambda w: [w.project.pk],
+        "data": lambda w: {"note": "Checked the website."},
+        "expect": EDITOR_WITHOUT_CONFLICT,
+    },
+    "the maybe-gone queue": {"name": "admin:review_concern_changelist", "expect": EDITORS_ONLY_PAGE},
+    "a report in the queue": {
+        "name": "admin:review_concern_change",
+        "args": lambda w: [w.concern.pk],
+        "expect": EDITORS_ONLY_PAGE,
+    },
+    "close a maybe-gone listing": {
+        "name": "admin:review_concern_close",
+        "method": "post",
+        "args": lambda w: [w.concern.pk],
+        "data": lambda w: {"status": "closed", "since": "2025-01-31", "evidence": "https://news.example/"},
+        # Editors only, and not on a project they own or declared a conflict with.
+        "expect": everyone(FORBIDDEN, editor=OK, conflicted_editor=REFUSED),
+    },
+    "resolve a report": {
+        "name": "admin:review_concern_resolve",
+        "method": "post",
+        "args": lambda w: [w.concern.pk],
+        "data": lambda w: {"state": "fixed", "note": "Corrected."},
+        "expect": everyone(FORBIDDEN, editor=OK, conflicted_editor=REFUSED),
+    },
 }
-CUSTOM_ADMIN_MODULES = {"review.admin", "review.project_admin", "review.import_admin"}
+CUSTOM_ADMIN_MODULES = {"review.admin", "review.project_admin", "review.import_admin", "review.concern_admin"}
 
 
 def custom_admin_url_names():

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from registry import demo
 from registry.bulkload import Phases
 from registry.models import Project
-from review.demo import seed_submissions
+from review.demo import seed_concerns, seed_submissions
 
 
 class Command(BaseCommand):
@@ -44,6 +44,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         with phases("submissions"):
             submissions_created, submissions_there = seed_submissions()
+        with phases("reports"):
+            reports_created = seed_concerns()
         if verbosity >= 2:
             self.stdout.write("Seconds per phase:")
             for name, seconds in phases.seconds.items():
@@ -58,6 +60,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Submissions: {submissions_created} created, {submissions_there} already there "
             "(one in every workflow state, owned by the demo founder)."
+        )
+        self.stdout.write(
+            f"Maybe-gone queue: {reports_created} reports and link alerts added "
+            f"({report.linked} pivots and acquisitions linked to a listing on the map)."
         )
         self.stdout.write(f"Accounts (log in at {settings.SITE_URL}/admin/):")
         for username, (user, created) in accounts.items():
