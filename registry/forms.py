@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +35,9 @@ class ListingFormMixin:
         return self.instance.pk
 
 
+SLUG_TEXT = re.compile(r"[-a-zA-Z0-9_]+")
+
+
 class ListingRefField(forms.Field):
     """Another listing on the public map, named by its slug or its address (…/projects/<slug>/):
     a text box, not a list of every project."""
@@ -57,7 +62,9 @@ class ListingRefField(forms.Field):
         if not text:
             return None
         slug = text.rstrip("/").rsplit("/", 1)[-1] if "/" in text else text
-        project = Project.objects.published().filter(slug=slug[:100]).first()
+        # Only a slug's characters reach the database (never a NUL byte, never 10,000 characters).
+        valid = SLUG_TEXT.fullmatch(slug) is not None and len(slug) <= 100
+        project = Project.objects.published().filter(slug=slug).first() if valid else None
         if project is None:
             raise forms.ValidationError(
                 _("No project on the map has the address “%(value)s”."), params={"value": text[:100]}

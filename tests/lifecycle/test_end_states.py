@@ -207,3 +207,15 @@ class TestWhatThePublicSees:
         )
         api = client.get("/api/projects/?verified_recently=1").json()
         assert [item["name"] for item in api["results"]] == ["Recently verified"]
+
+
+@pytest.mark.parametrize(
+    "value", ["\x00", "a\x00b", "x" * 5000, "../../etc", "https://map.example/projects/%00/"]
+)
+def test_a_hostile_listing_address_is_refused_next_to_the_field(client, owner, value):
+    project = make_project(owner=owner)
+    response = founder_update(
+        client, project, status="pivoted", status_since="2025-03-01", status_evidence="note", successor=value
+    )
+    assert response.status_code == 200 and "successor" in response.context["form"].errors
+    assert not Submission.objects.filter(project=project).exists()
