@@ -9,10 +9,11 @@ from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from registry import downloadfiles, exportlimit, opendata, survival
+from registry import counts, downloadfiles, exportlimit, opendata, survival
 from registry.absolute import absolute
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
@@ -141,9 +142,14 @@ def api_tracks(request):
 
 def _survival(request):
     """(the filter set, the Survival) of the public projects the list's filters select, as
-    /stats/ shows them: two queries (the tracks, the figures)."""
+    /stats/ shows them: two queries (the tracks; the figures: the kept counts on PostgreSQL
+    when they cover the filters, else the survival query)."""
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
-    return filterset, survival.survival(filterset.qs, filterset.tracks())
+    scopes = counts.scopes_for(filterset)
+    found = counts.read(scopes) if scopes is not None else None
+    if found is not None and found.time_zone != timezone.get_current_timezone_name():
+        found = None  # kept in another time zone: the cohorts' years would differ
+    return filterset, survival.survival(filterset.qs, filterset.tracks(), found)
 
 
 @require_safe

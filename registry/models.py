@@ -208,12 +208,23 @@ class Project(Listing):
             or self.published_at
         )
 
+    @staticmethod
+    def linked_here():
+        """An annotation (Exists): whether a public listing names the row as what it became or
+        as its acquirer. With it, lineage() asks nothing of a listing nobody links to and
+        that links to none (most of them)."""
+        here = models.Q(successor=models.OuterRef("pk")) | models.Q(acquirer=models.OuterRef("pk"))
+        return models.Exists(Project.objects.published().filter(here))
+
     def lineage(self):
-        """What the public may see of this listing's lineage, in one query: {"successor": the
-        listing it became, "acquirer": the listing that acquired it (or None), "predecessors":
-        the listings that became it, "acquired": the listings it acquired}."""
+        """What the public may see of this listing's lineage, in one query (none when the row
+        was read with linked_here() and nothing links either way): {"successor": the listing it
+        became, "acquirer": the listing that acquired it (or None), "predecessors": the listings
+        that became it, "acquired": the listings it acquired}."""
         lineage = {"successor": None, "acquirer": None, "predecessors": [], "acquired": []}
         linked = [pk for pk in (self.successor_id, self.acquirer_id) if pk]
+        if not linked and getattr(self, "is_linked_here", True) is False:
+            return lineage
         related = (
             Project.objects.published()
             .filter(models.Q(pk__in=linked) | models.Q(successor=self.pk) | models.Q(acquirer=self.pk))

@@ -73,15 +73,37 @@ def _expressions():
     }
 
 
-def survival(projects, tracks):
-    """The Survival of `projects` (public ones: a queryset of `Project.objects.published()`),
-    its per-track figures over `tracks` (every track, in display order). One query."""
-    rows = (
+def kept_rows(found):
+    """The rows survival() groups, from Counts (registry.counts) holding the 'survival'
+    dimension PostgreSQL keeps ('cohort:track:status:months'); None without it."""
+    kept = found.get("survival") if found is not None else None
+    if not kept:
+        return None
+    rows = []
+    for value, n in kept:
+        year, track_id, status, months = value.split(":")
+        rows.append((int(year), int(track_id), status, int(months) if months else None, n))
+    return rows
+
+
+def counted_rows(projects):
+    """(cohort, track id, status, months to closure or None, n) of `projects`: one query."""
+    return (
         projects.order_by()
         .annotate(**{f"_{name}": expression for name, expression in _expressions().items()})
         .values_list("_cohort", "track_id", "status", "_months")
         .annotate(_n=Count("pk"))
     )
+
+
+def survival(projects, tracks, found=None):
+    """The Survival of `projects` (public ones: a queryset of `Project.objects.published()`),
+    its per-track figures over `tracks` (every track, in display order). No query when
+    `found`, the Counts of the same projects (registry.stats.counted), holds the kept
+    'survival' dimension; else one."""
+    rows = kept_rows(found)
+    if rows is None:
+        rows = counted_rows(projects)
     cohorts = {}
     for year, track_id, status, months, n in rows:
         cohort = cohorts.get(year)

@@ -171,7 +171,7 @@ def project_list(request):
 @require_safe
 @cache_public_page
 def project_detail(request, slug):
-    project = get_object_or_404(public_projects(), slug=slug)
+    project = get_object_or_404(public_projects().annotate(is_linked_here=Project.linked_here()), slug=slug)
     context = {
         "project": project,
         "lineage": project.lineage(),

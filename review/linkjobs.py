@@ -33,7 +33,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.tasks import task
 from django.urls import reverse
@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from registry.models import Project
 from review import lifecycle, linkcheck
-from review.models import LinkCheck
+from review.models import LinkCheck, PeriodicRun
 
 logger = logging.getLogger("aimap.review.linkjobs")
 
@@ -265,7 +265,37 @@ def _record(results, summary):
             summary.alerts += 1
 
 
+# One run at a time, whatever the number of workers: a run holds this lease (a PeriodicRun
+# row whose time is when the lease ends) and gives it back when done; a worker killed
+# mid-run frees it after LEASE_HOLD.
+LEASE = "link_checks:running"
+LEASE_HOLD = timedelta(hours=2)
+
+
+def take_lease(now=None):
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            PeriodicRun.objects.get_or_create(name=LEASE, defaults={"next_run_at": now})
+    except IntegrityError:  # made by another worker at the same moment
+        pass
+    taken = PeriodicRun.objects.filter(name=LEASE, next_run_at__lte=now).update(
+        next_run_at=now + LEASE_HOLD, last_enqueued_at=now
+    )
+    return taken == 1
+
+
+def give_back_lease():
+    PeriodicRun.objects.filter(name=LEASE).update(next_run_at=timezone.now())
+
+
 @task()
 def check_links():
-    """The worker's side (enqueued by the scheduler): check the due listings; the summary."""
-    return asdict(check_due_links())
+    """The worker's side (enqueued by the scheduler): check the due listings; the summary.
+    While another run holds the lease (a slow run, a second worker), nothing is checked twice."""
+    if not take_lease():
+        return {"skipped": "another run is checking"}
+    try:
+        return asdict(check_due_links())
+    finally:
+        give_back_lease()

@@ -219,3 +219,22 @@ def test_a_hostile_listing_address_is_refused_next_to_the_field(client, owner, v
     )
     assert response.status_code == 200 and "successor" in response.context["form"].errors
     assert not Submission.objects.filter(project=project).exists()
+
+
+def test_the_lineage_costs_a_query_only_when_something_links(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_project(slug="alone")
+    newer = make_project(slug="newer-one")
+    make_project(slug="older-one", status="pivoted", status_since=date(2025, 1, 1), status_evidence="x",
+                 successor=newer)  # fmt: skip
+    client.get("/projects/alone/")  # warm: the tracks, the sessions
+    with CaptureQueriesContext(connection) as alone:
+        client.get("/projects/alone/")
+    with CaptureQueriesContext(connection) as linked:
+        assert (
+            'Formerly <a href="/projects/older-one/">'
+            in client.get("/projects/newer-one/", headers=EN).content.decode()
+        )
+    assert len(linked) == len(alone) + 1

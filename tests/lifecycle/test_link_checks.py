@@ -457,3 +457,15 @@ class TestPublicPagesStayAsTheyAre:
         with django_capture_on_commit_callbacks(execute=True):
             project.save()
         assert pagecache.version() != before
+
+
+def test_one_run_at_a_time_whatever_the_number_of_workers(settings):
+    from review import linkjobs
+
+    settings.LINK_CHECKS = True
+    assert linkjobs.take_lease()  # a run is going on
+    assert linkjobs.check_links.call() == {"skipped": "another run is checking"}
+    linkjobs.give_back_lease()
+    assert "checked" in linkjobs.check_links.call()  # the lease is free again afterwards
+    assert linkjobs.take_lease()
+    linkjobs.give_back_lease()

@@ -61,8 +61,9 @@ PAGES = {
     "map, filters + search": ("/map/", FILTERS, {}, None, 3),
     "map, one filter": ("/map/", {"stage": ["launched", "growth"]}, {}, None, 3),
     "track page": ("/tracks/customer-service/", {}, {}, "per_page", 3),
-    # 5: its lineage (what it became, formerly, acquired by) in one query (Project.lineage)
-    "project page": (lambda: f"/projects/{detail_slug()}/", {}, {}, None, 5),
+    # its lineage (what it became, formerly, acquired by) costs a query only when something
+    # links (Project.lineage; tests/lifecycle/test_end_states.py)
+    "project page": (lambda: f"/projects/{detail_slug()}/", {}, {}, None, 4),
     "API list": ("/api/projects/", {}, {}, "page_size", 3),
     "API list, filters + search": ("/api/projects/", FILTERS, {}, "page_size", 4),
     "API detail": (lambda: f"/api/projects/{detail_slug()}/", {}, {}, None, 2),
