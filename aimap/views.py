@@ -36,8 +36,8 @@ def stats(request):
     and the review's decisions per track (the filters do not apply)."""
     tracks = request_tracks(request)
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
-    numbers, charts, found = project_stats(filterset, tracks, request.GET)
-    cohorts = survival(filterset.qs, tracks, found)  # no query when PostgreSQL keeps its counts
+    numbers, charts = project_stats(filterset, tracks, request.GET)
+    cohorts = survival(filterset.qs, tracks, request.GET)  # kept a minute (registry.survival)
     decisions, decision_total = decisions_per_track(tracks)
     context = {
         "filterset": filterset,

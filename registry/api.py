@@ -9,11 +9,10 @@ from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from registry import counts, downloadfiles, exportlimit, opendata, survival
+from registry import downloadfiles, exportlimit, opendata, survival
 from registry.absolute import absolute
 from registry.filters import ProjectFilterSet, query_without
 from registry.models import Project, Track
@@ -142,14 +141,9 @@ def api_tracks(request):
 
 def _survival(request):
     """(the filter set, the Survival) of the public projects the list's filters select, as
-    /stats/ shows them: two queries (the tracks; the figures: the kept counts on PostgreSQL
-    when they cover the filters, else the survival query)."""
+    /stats/ shows them: two queries at most (the tracks, the figures: kept a minute)."""
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published())
-    scopes = counts.scopes_for(filterset)
-    found = counts.read(scopes) if scopes is not None else None
-    if found is not None and found.time_zone != timezone.get_current_timezone_name():
-        found = None  # kept in another time zone: the cohorts' years would differ
-    return filterset, survival.survival(filterset.qs, filterset.tracks(), found)
+    return filterset, survival.survival(filterset.qs, filterset.tracks(), request.GET)
 
 
 @require_safe

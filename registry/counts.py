@@ -10,9 +10,8 @@ reads a hundred small rows instead. Why and how: docs/decisions/0011-public-coun
   ('track:3', 'stage:growth', 'business_models:usage'...), so a page filtered by one
   value of one filter is counted too. The dimensions are what the pages show: '*' (the
   projects), 'reviewed', 'track', 'hq_country', 'hq_city', 'stage', 'funding_stage',
-  'business_models', 'foundation_models', 'month' (first publication, 'YYYY-MM' in the
-  state's time zone) and 'survival' (first listed, track, status and months to closure:
-  registry.survival).
+  'business_models', 'foundation_models' and 'month' (first publication, 'YYYY-MM' in the
+  state's time zone).
 - Statement triggers on registry_project append the pieces of every write: inserts,
   updates and deletes through the ORM, bulk_create, queryset.update(), COPY, raw SQL. No
   write path has to remember anything. A TRUNCATE forgets the counts (pages count afresh).
@@ -42,31 +41,9 @@ from registry.models import Project, became_public_sql, public_sql
 LOCK = 7_262_011  # the advisory lock of the counts (any number no other code uses)
 
 # Counted whatever the filters: '*' (the projects), 'month' (of the first publication, for
-# /stats/), 'reviewed' (the headline number) and 'survival' (/stats/' cohorts: registry.survival),
-# from these columns.
-HEADLINE_COLUMNS = ("published_at", "first_published_at", "verified", "track_id", "status", "status_since")
-SQL_TYPES = {
-    "ForeignKey": "bigint",
-    "BooleanField": "boolean",
-    "DateTimeField": "timestamptz",
-    "DateField": "date",
-}
-
-
-def survival_value_sql():
-    """SQL of a project's survival key, 'cohort:track:status:months' (registry.survival reads
-    it): the year it was first listed (local), its track, its status, and for a closed one
-    the whole months from its listing (local day) to its closure, else ''."""
-    first = "(coalesce(first_published_at, published_at) AT TIME ZONE tz)"
-    months = (
-        f"((extract(year FROM status_since) * 12 + extract(month FROM status_since))"
-        f" - (extract(year FROM {first}) * 12 + extract(month FROM {first}))"
-        f" - CASE WHEN extract(day FROM {first}) > extract(day FROM status_since) THEN 1 ELSE 0 END)::int"
-    )
-    return (
-        f"to_char({first}, 'YYYY') || ':' || track_id::text || ':' || status || ':' || "
-        f"coalesce(CASE WHEN status = 'closed' AND status_since IS NOT NULL THEN {months}::text END, '')"
-    )
+# /stats/) and 'reviewed' (the headline number), from these columns.
+HEADLINE_COLUMNS = ("published_at", "first_published_at", "verified")
+SQL_TYPES = {"ForeignKey": "bigint", "BooleanField": "boolean", "DateTimeField": "timestamptz"}
 
 
 def one_of_scopes():
@@ -152,7 +129,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     }
   ) AS s(scope)
   CROSS JOIN unnest(
-    ARRAY['*', {", ".join(f"'{name}'" for name in single)}, 'month', 'reviewed', 'survival']{
+    ARRAY['*', {", ".join(f"'{name}'" for name in single)}, 'month', 'reviewed']{
         "".join(
             f"\n    || array_fill('{name}'::text, ARRAY[cardinality({_codes(column)})])"
             for name, column in several.items()
@@ -160,8 +137,9 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     },
     ARRAY['', {", ".join(text[column] for column in single.values())},
           to_char(coalesce(first_published_at, published_at) AT TIME ZONE tz, 'YYYY-MM'),
-          CASE WHEN verified THEN '' END,
-          {survival_value_sql()}]{"".join(f"\n    || {_codes(column)}" for column in several.values())}
+          CASE WHEN verified THEN '' END]{
+        "".join(f"\n    || {_codes(column)}" for column in several.values())
+    }
   ) AS k(dimension, value)
   WHERE k.value IS NOT NULL
 $$;

@@ -400,8 +400,7 @@ def by_month(found, now=None):
 
 def project_stats(filterset, tracks, params):
     """The headline numbers and every chart of /stats/ for `filterset`'s projects, laid out,
-    rows linked to the list with the current filters, and the Counts they were read from
-    (registry.survival reads its kept 'survival' dimension). One query (registry.counts or afresh)."""
+    rows linked to the list with the current filters. One query (registry.counts or afresh)."""
     found = counted(filterset)
     charts = [
         by_track(found, tracks),
@@ -416,4 +415,4 @@ def project_stats(filterset, tracks, params):
         "countries": countries_in(found),
         "reviewed": found.total("reviewed"),
     }
-    return headline, [chart.lay_out().link_rows(params) for chart in charts], found
+    return headline, [chart.lay_out().link_rows(params) for chart in charts]

@@ -21,9 +21,13 @@ hundred at most, whatever the number of projects.
   percentages on the page, rounded so that a cohort's add up to 100.
 """
 
+import hashlib
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear
 from django.db.models.lookups import GreaterThan
@@ -73,17 +77,41 @@ def _expressions():
     }
 
 
-def kept_rows(found):
-    """The rows survival() groups, from Counts (registry.counts) holding the 'survival'
-    dimension PostgreSQL keeps ('cohort:track:status:months'); None without it."""
-    kept = found.get("survival") if found is not None else None
-    if not kept:
-        return None
-    rows = []
-    for value, n in kept:
-        year, track_id, status, months = value.split(":")
-        rows.append((int(year), int(track_id), status, int(months) if months else None, n))
-    return rows
+# The survival figures are a GROUP BY over every public project (about 150 ms at 100,000):
+# kept in the cache a minute at most, and forgotten at once when public data changes in this
+# process or, with a shared cache (Redis), in any (the version moves). Without a shared
+# cache another process's figures may be up to CACHE_SECONDS behind a change, as a
+# scheduled publication may be everywhere.
+CACHE_SECONDS = 60
+VERSION_KEY = "aimap:survival-version"
+
+
+def changed():
+    """Public data changed: forget every kept figure now, and again once the transaction
+    commits (a reader in between may have kept the figures of before the commit)
+    (registry.published.changed calls it)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump():
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not there (evicted or never read): any fresh number will do
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def _cache_key(params):
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    query = "&".join(sorted(f"{name}={value}" for name in params for value in params.getlist(name)
+                            if name not in ("page", "per_page", "sort")))  # fmt: skip
+    digest = hashlib.blake2b(
+        f"{timezone.get_current_timezone_name()}|{query}".encode(), digest_size=12
+    ).hexdigest()
+    return f"aimap:survival:{version}:{digest}"
 
 
 def counted_rows(projects):
@@ -96,14 +124,17 @@ def counted_rows(projects):
     )
 
 
-def survival(projects, tracks, found=None):
+def survival(projects, tracks, params=None):
     """The Survival of `projects` (public ones: a queryset of `Project.objects.published()`),
-    its per-track figures over `tracks` (every track, in display order). No query when
-    `found`, the Counts of the same projects (registry.stats.counted), holds the kept
-    'survival' dimension; else one."""
-    rows = kept_rows(found)
+    its per-track figures over `tracks` (every track, in display order). One query, or none:
+    `params` (the request's query, which selected `projects`) keys the counted rows in the
+    cache for CACHE_SECONDS, under a version every write to public data moves (changed())."""
+    key = _cache_key(params) if params is not None else None
+    rows = cache.get(key) if key else None
     if rows is None:
-        rows = counted_rows(projects)
+        rows = list(counted_rows(projects))
+        if key:
+            cache.set(key, rows, CACHE_SECONDS)
     cohorts = {}
     for year, track_id, status, months, n in rows:
         cohort = cohorts.get(year)

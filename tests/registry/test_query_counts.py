@@ -136,7 +136,8 @@ def test_the_map_does_not_query_once_per_track(client, django_assert_max_num_que
 
 # /stats/ shows no project names: its cases check that the projects were counted (their city).
 # 4: the tracks, the counts, the decisions, and the survival by cohort (registry.survival: one
-# GROUP BY of the filtered projects, which the kept counts do not hold).
+# GROUP BY of the filtered projects, which the kept counts do not hold; then kept a minute,
+# until public data changes).
 STATS_PAGES = {
     "stats": ({}, 4),
     "stats, one filter": ({"stage": ["launched", "growth"]}, 4),
