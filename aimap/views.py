@@ -12,6 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_safe
@@ -23,7 +24,7 @@ from registry.filters import ProjectFilterSet, active_filters, query_without
 from registry.models import Project, Track, track_styles_version
 from registry.pagecache import cache_public_page
 from registry.stats import project_stats
-from registry.survival import survival
+from registry.survival import section_key, survival
 from review.stats import decisions_per_track
 
 RETRY_AFTER_SECONDS = 60
@@ -37,13 +38,15 @@ def stats(request):
     tracks = request_tracks(request)
     filterset = ProjectFilterSet(request.GET, queryset=Project.objects.published(), tracks=tracks)
     numbers, charts = project_stats(filterset, tracks, request.GET)
-    cohorts = survival(filterset.qs, tracks, request.GET)  # kept a minute (registry.survival)
+    # Worked out only when the section is not kept already (registry.survival.section_key).
+    cohorts = SimpleLazyObject(lambda: survival(filterset.qs, tracks, request.GET))
     decisions, decision_total = decisions_per_track(tracks)
     context = {
         "filterset": filterset,
         "numbers": numbers,
         "charts": charts,
         "survival": cohorts,
+        "survival_key": section_key(request.GET, tracks),
         "decisions": decisions,
         "decision_total": decision_total,
         "chips": active_filters(filterset, request.GET),

@@ -114,6 +114,15 @@ def _cache_key(params):
     return f"aimap:survival:{version}:{digest}"
 
 
+def section_key(params, tracks):
+    """The key /stats/ keeps its survival section under (a fragment of the page): the same
+    version and filters as the figures, and the tracks it names (a renamed track shows at
+    once), so a kept section never needs the figures worked out."""
+    names = "|".join(f"{track.pk}:{track.slug}:{track.name}" for track in tracks)
+    digest = hashlib.blake2b(names.encode(), digest_size=8).hexdigest()
+    return _cache_key(params).replace("aimap:survival:", "section:", 1) + ":" + digest
+
+
 def counted_rows(projects):
     """(cohort, track id, status, months to closure or None, n) of `projects`: one query."""
     return (
