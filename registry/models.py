@@ -226,26 +226,27 @@ class Project(Listing):
         )
 
     def lineage(self):
-        """What the public may see of this listing's lineage, in one query (none when the row
-        was read with linked_here() and nothing links either way): {"successor": the listing it
-        became, "acquirer": the listing that acquired it (or None), "predecessors": the listings
-        that became it, "acquired": the listings it acquired}."""
+        """What the public may see of this listing's lineage: {"successor": the listing it
+        became, "acquirer": the listing that acquired it (or None), "predecessors": the
+        listings that became it, "acquired": the listings it acquired}. Read with
+        select_related("successor", "acquirer") and linked_here() (the project page), it asks
+        one query, and only when another listing links here; else up to three."""
         lineage = {"successor": None, "acquirer": None, "predecessors": [], "acquired": []}
-        linked = [pk for pk in (self.successor_id, self.acquirer_id) if pk]
-        if not linked and getattr(self, "is_linked_here", True) is False:
+        for name in ("successor", "acquirer"):
+            if getattr(self, f"{name}_id"):
+                linked = getattr(self, name)
+                lineage[name] = linked if linked.is_public else None
+        if getattr(self, "is_linked_here", True) is False:
             return lineage
+        here = models.Q(successor=self.pk) | models.Q(acquirer=self.pk)
         related = (
             Project.objects.published()
-            .filter(models.Q(pk__in=linked) | models.Q(successor=self.pk) | models.Q(acquirer=self.pk))
+            .filter(here)
             .exclude(pk=self.pk)
             .only("pk", "slug", "name", "successor_id", "acquirer_id", "status", "status_since")
             .order_by("status_since", "pk")
         )
         for other in related:
-            if other.pk == self.successor_id:
-                lineage["successor"] = other
-            if other.pk == self.acquirer_id:
-                lineage["acquirer"] = other
             if other.successor_id == self.pk:
                 lineage["predecessors"].append(other)
             if other.acquirer_id == self.pk:

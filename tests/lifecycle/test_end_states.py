@@ -237,4 +237,7 @@ def test_the_lineage_costs_a_query_only_when_something_links(client):
             'Formerly <a href="/projects/older-one/">'
             in client.get("/projects/newer-one/", headers=EN).content.decode()
         )
-    assert len(linked) == len(alone) + 1
+    with CaptureQueriesContext(connection) as forward:  # what it became: read with the project itself
+        page = client.get("/projects/older-one/", headers=EN).content.decode()
+    assert 'became <a href="/projects/newer-one/">' in page
+    assert len(linked) == len(alone) + 1 and len(forward) == len(alone)
