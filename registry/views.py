@@ -171,12 +171,9 @@ def project_list(request):
 @require_safe
 @cache_public_page
 def project_detail(request, slug):
-    # what it became and who acquired it in the same query; what links here, only if anything does
-    found = (
-        public_projects()
-        .select_related("successor", "acquirer")
-        .annotate(is_linked_here=Project.linked_here())
-    )
+    # what it became and who acquired it in the same query (a few of their columns); what links
+    # here, only if anything does
+    found = public_projects().annotate(is_linked_here=Project.linked_here(), **Project.link_annotations())
     project = get_object_or_404(found, slug=slug)
     context = {
         "project": project,
