@@ -106,7 +106,7 @@ class ConcernAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("website check"))
     def website_check(self, concern):
-        check = LinkCheck.objects.filter(project=concern.project_id).first()
+        check = getattr(concern.project, "link_check", None)  # read with the list (list_select_related)
         if check is None:
             return "—"
         return (

@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,8 +110,9 @@ class LinkRefused(TransitionError):
         self.reason = reason
 
 
-def project_of(token):
-    """The listing a confirmation link is for, or LinkRefused (altered, expired or used)."""
+def project_of(token, *, lock=False):
+    """The listing a confirmation link is for, or LinkRefused (altered, expired or used);
+    `lock`: its row locked until the transaction ends (two clicks at once confirm once)."""
     try:
         stamp = signing.loads(
             token, salt=CONFIRM_SALT, max_age=timedelta(days=settings.CONFIRMATION_LINK_DAYS)
@@ -125,7 +127,8 @@ def project_of(token):
         raise LinkRefused(_("This confirmation link is not valid."), reason="invalid") from None
     if not isinstance(stamp, dict) or not isinstance(stamp.get("p"), int):
         raise LinkRefused(_("This confirmation link is not valid."), reason="invalid")
-    project = Project.objects.filter(pk=stamp["p"]).first()
+    projects = Project.objects.select_for_update() if lock else Project.objects
+    project = projects.filter(pk=stamp["p"]).first()
     if project is None or not project.is_public or project.owner_id != stamp.get("o"):
         raise LinkRefused(_("This confirmation link is not valid."), reason="invalid")
     if _stamp(project) != stamp:
@@ -140,11 +143,7 @@ def project_of(token):
 def confirm(token):
     """The founder confirms "still operating, details correct": `last_verified_at` moves to
     now, nothing else changes. The link then no longer works."""
-    project = project_of(token)
-    locked = Project.objects.select_for_update().get(pk=project.pk)
-    project_of(token)  # again under the lock: two clicks at once confirm once
-    if _stamp(locked) != _stamp(project):
-        raise LinkRefused(_("This confirmation link was already used."), reason="used")
+    locked = project_of(token, lock=True)
     locked.last_verified_at = timezone.now()
     locked.save(update_fields=["last_verified_at", "updated_at"])
     audit.record(project=locked, by=locked.owner, action="confirm")
@@ -156,8 +155,6 @@ def due_for_confirmation(now=None):
     asked within that time: the yearly email goes to their owners."""
     now = now or timezone.now()
     year_ago = now - timedelta(days=settings.CONFIRMATION_EVERY_DAYS)
-    from django.db.models import Q
-
     return (
         Project.objects.published()
         .filter(owner__isnull=False)

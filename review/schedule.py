@@ -86,7 +86,7 @@ def waiting_ticks():
     """How many ticks wait to run (on the database backend; 0 elsewhere)."""
     from django_tasks_db.models import DBTaskResult
 
-    return DBTaskResult.objects.filter(status="READY", task_path=f"{tick.module_path}").count()
+    return DBTaskResult.objects.filter(status="READY", task_path=tick.module_path).count()
 
 
 def start():
