@@ -706,6 +706,8 @@ def _check_fields(row):
             row.fail("secondary_tracks", message)
     if "status" in row.values and "status" not in row.failed:
         for name, messages in end_state_errors(row.values).items():
+            if name in row.failed:  # its cell was not understood: that message says it already
+                continue
             for message in messages:
                 row.fail(name, message)
 
